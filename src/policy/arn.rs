@@ -1,0 +1,388 @@
+//! ARN parsing and shape checks.
+//!
+//! Shapes come from the AWS ARN documentation: global services have no region, S3 buckets and
+//! objects and Route 53 resources have neither region nor account. Services not in the table
+//! below only get the generic checks; the action catalog refines this per resource type.
+
+use std::fmt;
+
+/// The partitions AWS has; an ARN in any other is a typo.
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// The parts of an ARN: `arn:partition:service:region:account:resource`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    /// Everything after the fifth colon; it may hold more colons.
+    pub resource: &'a str,
+}
+
+/// Why an ARN was refused; the message names the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnError(pub String);
+
+impl fmt::Display for ArnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Required,
+    Forbidden,
+    Optional,
+}
+
+struct Shape {
+    region: Part,
+    account: Part,
+}
+
+const GLOBAL: Shape = Shape {
+    region: Part::Forbidden,
+    account: Part::Required,
+};
+const REGIONAL: Shape = Shape {
+    region: Part::Required,
+    account: Part::Required,
+};
+
+/// Known shapes by service. A service missing here is only checked for well-formed parts.
+fn shape(service: &str, resource: &str) -> Option<Shape> {
+    Some(match service {
+        "s3" if is_s3_bucket_or_object(resource) => Shape {
+            region: Part::Forbidden,
+            account: Part::Forbidden,
+        },
+        // Access points, batch jobs and Storage Lens live in a region and an account.
+        "s3" => REGIONAL,
+        "iam" | "sts" | "cloudfront" | "organizations" | "waf" | "globalaccelerator" | "shield"
+        | "budgets" => GLOBAL,
+        "route53" => Shape {
+            region: Part::Forbidden,
+            account: Part::Forbidden,
+        },
+        "lambda" | "dynamodb" | "sqs" | "sns" | "logs" | "kms" | "secretsmanager" | "states"
+        | "events" | "scheduler" | "pipes" | "kinesis" | "firehose" | "glue" | "athena" | "ecr"
+        | "ecs" | "eks" | "codebuild" | "batch" | "sagemaker" | "xray" | "cloudwatch"
+        | "elasticfilesystem" | "rds" | "ssm" | "ec2" | "execute-api" => {
+            // Public SSM parameters and EC2 images carry no account.
+            if matches!(service, "ssm" | "ec2") {
+                Shape {
+                    region: Part::Required,
+                    account: Part::Optional,
+                }
+            } else {
+                REGIONAL
+            }
+        }
+        "apigateway" => Shape {
+            region: Part::Required,
+            account: Part::Forbidden,
+        },
+        _ => return None,
+    })
+}
+
+/// S3 resources other than buckets and objects start with a type word and a slash.
+fn is_s3_bucket_or_object(resource: &str) -> bool {
+    const TYPED: &[&str] = &[
+        "accesspoint/",
+        "job/",
+        "storage-lens/",
+        "storage-lens-group/",
+        "access-grants/",
+        "async-request/",
+        "multi-region-access-point/",
+    ];
+    !TYPED.iter().any(|prefix| resource.starts_with(prefix))
+}
+
+/// Byte offsets of the first five colons that separate ARN parts; a colon inside a policy
+/// variable such as `${aws:RequestedRegion}` separates nothing.
+fn separator_colons(text: &str) -> Vec<usize> {
+    let mut colons = Vec::new();
+    let mut in_variable = false;
+    let mut previous = '\0';
+    for (offset, c) in text.char_indices() {
+        match c {
+            '{' if previous == '$' => in_variable = true,
+            '}' => in_variable = false,
+            ':' if !in_variable && colons.len() < 5 => colons.push(offset),
+            _ => {}
+        }
+        previous = c;
+    }
+    colons
+}
+
+/// A part holding a wildcard or a policy variable is not checked further: IAM matches it at
+/// request time.
+fn is_pattern(part: &str) -> bool {
+    part.contains('*') || part.contains('?') || part.contains("${")
+}
+
+fn is_region(part: &str) -> bool {
+    // Region names: two letters, optional qualifiers, a direction word and a number.
+    let pieces: Vec<&str> = part.split('-').collect();
+    pieces.len() >= 3
+        && pieces[0].len() == 2
+        && pieces.iter().all(|piece| !piece.is_empty())
+        && pieces[..pieces.len() - 1]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+        && pieces[pieces.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_account(part: &str) -> bool {
+    part.len() == 12 && part.chars().all(|c| c.is_ascii_digit())
+}
+
+impl<'a> Arn<'a> {
+    /// Split an ARN into its parts, refusing anything that is not `arn:` plus five fields.
+    pub fn parse(text: &'a str) -> Result<Arn<'a>, ArnError> {
+        let colons = separator_colons(text);
+        if colons.len() < 5 {
+            return Err(ArnError(format!(
+                "'{text}' is not an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
+            )));
+        }
+        let part = |index: usize| {
+            let start = if index == 0 { 0 } else { colons[index - 1] + 1 };
+            &text[start..colons[index]]
+        };
+        if part(0) != "arn" {
+            return Err(ArnError(format!(
+                "'{text}' is not an ARN: it must start with 'arn:'"
+            )));
+        }
+        Ok(Arn {
+            partition: part(1),
+            service: part(2),
+            region: part(3),
+            account: part(4),
+            resource: &text[colons[4] + 1..],
+        })
+    }
+
+    /// Check each part against the service's shape and the expected partition.
+    pub fn validate(&self, expected_partition: &str) -> Result<(), ArnError> {
+        let text = self.to_string();
+        if !PARTITIONS.contains(&self.partition) {
+            return Err(ArnError(format!(
+                "'{text}' has partition '{}', which is not an AWS partition ({})",
+                self.partition,
+                PARTITIONS.join(", ")
+            )));
+        }
+        if self.partition != expected_partition {
+            return Err(ArnError(format!(
+                "'{text}' is in partition '{}' but the role lives in '{expected_partition}'",
+                self.partition
+            )));
+        }
+        if self.service.is_empty()
+            || !self
+                .service
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(ArnError(format!(
+                "'{text}' has service '{}', which is not an AWS service prefix",
+                self.service
+            )));
+        }
+        if self.resource.is_empty() {
+            return Err(ArnError(format!("'{text}' has an empty resource part")));
+        }
+        if !self.region.is_empty() && !is_pattern(self.region) && !is_region(self.region) {
+            return Err(ArnError(format!(
+                "'{text}' has region '{}', which is not a region name like us-east-1",
+                self.region
+            )));
+        }
+        let account_ok = is_account(self.account)
+            || is_pattern(self.account)
+            || (self.service == "iam" && self.account == "aws");
+        if !self.account.is_empty() && !account_ok {
+            return Err(ArnError(format!(
+                "'{text}' has account '{}', which is not a 12-digit account id",
+                self.account
+            )));
+        }
+        if let Some(shape) = shape(self.service, self.resource) {
+            check_part(&text, self.service, "region", self.region, shape.region)?;
+            check_part(&text, self.service, "account", self.account, shape.account)?;
+        }
+        Ok(())
+    }
+
+    /// For S3 ARNs: the bucket name when the ARN names a bucket (no `/` in the resource).
+    pub fn s3_bucket(&self) -> Option<&'a str> {
+        (self.service == "s3"
+            && self.region.is_empty()
+            && self.account.is_empty()
+            && is_s3_bucket_or_object(self.resource)
+            && !self.resource.contains('/'))
+        .then_some(self.resource)
+    }
+}
+
+fn check_part(
+    text: &str,
+    service: &str,
+    name: &str,
+    value: &str,
+    rule: Part,
+) -> Result<(), ArnError> {
+    match rule {
+        Part::Required if value.is_empty() => Err(ArnError(format!(
+            "'{text}' has no {name}, but {service} ARNs need one (use '*' to match any)"
+        ))),
+        Part::Forbidden if !value.is_empty() => Err(ArnError(format!(
+            "'{text}' has {name} '{value}', but this kind of {service} ARN has none: \
+             leave the {name} empty (arn:PARTITION:{service}:{}...)",
+            if name == "region" { ":" } else { "REGION::" }
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl fmt::Display for Arn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:{}:{}:{}:{}",
+            self.partition, self.service, self.region, self.account, self.resource
+        )
+    }
+}
+
+/// Parse and validate in one step.
+pub fn validate_arn(text: &str, partition: &str) -> Result<(), ArnError> {
+    Arn::parse(text)?.validate(partition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<(), String> {
+        validate_arn(text, "aws").map_err(|error| error.0)
+    }
+
+    #[test]
+    fn accepts_well_formed_arns_of_each_shape() {
+        for arn in [
+            "arn:aws:s3:::data-lake",
+            "arn:aws:s3:::data-lake/raw/*",
+            "arn:aws:s3:us-east-1:123456789012:accesspoint/reports",
+            "arn:aws:iam::123456789012:role/app",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+            "arn:aws:logs:*:*:log-group:/aws/lambda/*",
+            "arn:aws:sqs:us-gov-west-1:123456789012:queue",
+            "arn:aws:ssm:us-east-1::parameter/aws/service/ami",
+            "arn:aws:route53:::hostedzone/Z123",
+            "arn:aws:lambda:${aws:RequestedRegion}:123456789012:function:f",
+            "arn:aws:unknownsvc:ap-southeast-2:123456789012:thing/x",
+        ] {
+            assert_eq!(check(arn), Ok(()), "{arn}");
+        }
+    }
+
+    #[test]
+    fn refuses_region_or_account_on_s3_buckets() {
+        let error = check("arn:aws:s3:us-east-1::bucket").unwrap_err();
+        assert!(error.contains("region 'us-east-1'"), "{error}");
+        let error = check("arn:aws:s3::123456789012:bucket").unwrap_err();
+        assert!(error.contains("account '123456789012'"), "{error}");
+    }
+
+    #[test]
+    fn refuses_region_on_global_services_and_missing_parts_on_regional_ones() {
+        assert!(
+            check("arn:aws:iam:us-east-1:123456789012:role/x")
+                .unwrap_err()
+                .contains("region")
+        );
+        assert!(
+            check("arn:aws:dynamodb::123456789012:table/t")
+                .unwrap_err()
+                .contains("no region")
+        );
+        assert!(
+            check("arn:aws:sqs:us-east-1::q")
+                .unwrap_err()
+                .contains("no account")
+        );
+    }
+
+    #[test]
+    fn refuses_bad_partitions_regions_accounts_and_forms() {
+        assert!(
+            check("arn:amazon:s3:::b")
+                .unwrap_err()
+                .contains("not an AWS partition")
+        );
+        assert!(
+            check("arn:aws-cn:s3:::b")
+                .unwrap_err()
+                .contains("role lives in 'aws'")
+        );
+        assert!(
+            check("arn:aws:sqs:useast1:123456789012:q")
+                .unwrap_err()
+                .contains("region")
+        );
+        assert!(
+            check("arn:aws:sqs:us-east-1:12345:q")
+                .unwrap_err()
+                .contains("12-digit")
+        );
+        assert!(check("s3:::bucket").unwrap_err().contains("not an ARN"));
+        assert!(
+            check("arn:aws:s3:::")
+                .unwrap_err()
+                .contains("empty resource")
+        );
+        assert!(
+            check("arn:aws:S3:::b")
+                .unwrap_err()
+                .contains("service prefix")
+        );
+    }
+
+    #[test]
+    fn knows_buckets_from_objects_and_access_points() {
+        assert_eq!(
+            Arn::parse("arn:aws:s3:::lake").unwrap().s3_bucket(),
+            Some("lake")
+        );
+        assert_eq!(
+            Arn::parse("arn:aws:s3:::lake/raw/*").unwrap().s3_bucket(),
+            None
+        );
+        let access_point = "arn:aws:s3:us-east-1:123456789012:accesspoint/x";
+        assert_eq!(Arn::parse(access_point).unwrap().s3_bucket(), None);
+        assert_eq!(
+            Arn::parse("arn:aws:sqs:us-east-1:123456789012:q")
+                .unwrap()
+                .s3_bucket(),
+            None
+        );
+    }
+}

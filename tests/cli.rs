@@ -1,0 +1,226 @@
+//! The real `rolesmith` binary: render and crd, as a user or a pipeline runs them.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/rolesmith-boundary";
+
+fn rolesmith(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rolesmith"));
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Settings come from the environment too; keep the caller's out of the tests.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ROLESMITH_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command.spawn().expect("the rolesmith binary runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn render_prints_the_example_role_as_json() {
+    let output = rolesmith(
+        &[
+            "render",
+            "-f",
+            "examples/lambda-data-lake-reader.yaml",
+            "--permissions-boundary",
+            BOUNDARY,
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let role = &roles[0];
+    let mut keys: Vec<&str> = role
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = [
+        "roleName",
+        "path",
+        "trustPolicy",
+        "inlinePolicy",
+        "managedPolicyArns",
+        "permissionsBoundary",
+        "maxSessionDuration",
+        "description",
+        "tags",
+        "instanceProfile",
+    ];
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(
+        role["trustPolicy"]["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
+    assert_eq!(role["permissionsBoundary"], BOUNDARY);
+    assert_eq!(role["inlinePolicy"]["name"], "rolesmith");
+    let statements = &role["inlinePolicy"]["document"]["Statement"];
+    assert_eq!(
+        statements[0]["Resource"][0],
+        "arn:aws:s3:::example-data-lake"
+    );
+    assert_eq!(
+        statements[0]["Condition"]["StringLike"]["s3:prefix"][0],
+        "raw/"
+    );
+    assert_eq!(
+        statements[1]["Resource"][0],
+        "arn:aws:s3:::example-data-lake/raw/*"
+    );
+    assert_eq!(role["instanceProfile"], false);
+}
+
+#[test]
+fn render_reads_stdin_and_settings_from_the_environment() {
+    let manifest = "apiVersion: rolesmith.dev/v1alpha1\nkind: ServiceRole\nmetadata: {name: web}\n\
+                    spec: {service: ec2}\n---\napiVersion: rolesmith.dev/v1alpha1\n\
+                    kind: ServiceRole\nmetadata: {name: pods, namespace: kube-system}\n\
+                    spec: {service: eks-pod-identity}\n";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rolesmith"));
+    let child = command
+        .args(["render", "-f", "-"])
+        .env(
+            "ROLESMITH_PERMISSIONS_BOUNDARY",
+            "arn:${Partition}:iam::${AccountId}:policy/b",
+        )
+        .env("ROLESMITH_ACCOUNT_ID", "210987654321")
+        .env("ROLESMITH_PARTITION", "aws-us-gov")
+        .env("ROLESMITH_ROLE_PATH_PREFIX", "/platform/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_ref()
+        .unwrap()
+        .write_all(manifest.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(roles[0]["roleName"], "default.web");
+    assert_eq!(roles[0]["path"], "/platform/default/");
+    assert_eq!(roles[0]["instanceProfile"], true);
+    assert_eq!(
+        roles[0]["permissionsBoundary"],
+        "arn:aws-us-gov:iam::210987654321:policy/b"
+    );
+    let actions = &roles[1]["trustPolicy"]["Statement"][0]["Action"];
+    assert_eq!(
+        actions,
+        &serde_json::json!(["sts:AssumeRole", "sts:TagSession"])
+    );
+}
+
+#[test]
+fn invalid_documents_fail_with_one_line_per_problem_naming_document_and_field() {
+    let manifest = "apiVersion: rolesmith.dev/v1alpha1\nkind: ServiceRole\nmetadata: {name: ok}\n\
+                    spec: {service: lambda}\n---\napiVersion: rolesmith.dev/v1alpha1\n\
+                    kind: ServiceRole\nmetadata: {name: broken, namespace: apps}\nspec:\n  \
+                    service: lambda\n  statements:\n  - actions: [s3GetObject]\n    \
+                    resources: ['arn:aws:s3:us-east-1::b']\n---\napiVersion: rolesmith.dev/v1alpha1\n\
+                    kind: ServiceRole\nmetadata: {name: typo}\nspec: {service: lamda}\n";
+    let output = rolesmith(
+        &["render", "-f", "-", "--permissions-boundary", BOUNDARY],
+        Some(manifest),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "no partial output on failure");
+    let text = stderr(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with("<stdin>: document 2 (apps/broken): spec.statements[0].actions[0]: ")
+    );
+    assert!(
+        lines[1]
+            .starts_with("<stdin>: document 2 (apps/broken): spec.statements[0].resources[0]: ")
+    );
+    assert!(
+        lines[2].starts_with(
+            "<stdin>: document 3 (default/typo): spec.service: unknown service 'lamda'"
+        )
+    );
+}
+
+#[test]
+fn render_refuses_to_run_without_a_boundary_unless_told() {
+    let output = rolesmith(
+        &["render", "-f", "examples/lambda-data-lake-reader.yaml"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--permissions-boundary"));
+    let output = rolesmith(
+        &[
+            "render",
+            "-f",
+            "examples/lambda-data-lake-reader.yaml",
+            "--allow-unbounded-roles",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(roles[0]["permissionsBoundary"], Value::Null);
+}
+
+#[test]
+fn render_reads_directories_and_reports_missing_files() {
+    let output = rolesmith(
+        &[
+            "render",
+            "-f",
+            "examples",
+            "--permissions-boundary",
+            BOUNDARY,
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(!roles.as_array().unwrap().is_empty());
+
+    let output = rolesmith(
+        &[
+            "render",
+            "-f",
+            "no/such/file.yaml",
+            "--allow-unbounded-roles",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).starts_with("no/such/file.yaml: "));
+}
+
+#[test]
+fn crd_prints_the_committed_definition() {
+    let output = rolesmith(&["crd"], None);
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string("crds/servicerole.yaml").unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
