@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::core::{Rule, crd::CustomResourceExt};
 use kube::{CustomResource, KubeSchema};
@@ -129,9 +130,7 @@ pub struct ServiceRoleSpec {
 
 /// One permission statement built from actions and resource ARNs.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[x_kube(validation = Rule::new(
-    "!has(self.prefix) || self.resources.all(r, r.matches('^arn:[a-z-]+:s3:::[^/]+$'))"
-).message("prefix needs S3 bucket ARNs (arn:aws:s3:::BUCKET) in resources"))]
+#[x_kube(validation = prefix_needs_s3_resources())]
 #[serde(rename_all = "camelCase")]
 pub struct Statement {
     /// Statement id; letters and digits only. Defaults to `Stmt<index>`; statements that
@@ -289,6 +288,21 @@ fn cel_list(items: &[&str]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
+// Prefix tests, not a regular expression: the apiserver's cost estimate for a regex over up to
+// 100 resources of 100 statements exceeds the CRD budget. Bucket versus object ARNs is left to
+// the renderer.
+fn prefix_needs_s3_resources() -> Rule {
+    let prefixes: Vec<String> = crate::policy::arn::PARTITIONS
+        .iter()
+        .map(|partition| format!("r.startsWith('arn:{partition}:s3:::')"))
+        .collect();
+    Rule::new(format!(
+        "!has(self.prefix) || self.resources.all(r, {})",
+        prefixes.join(" || ")
+    ))
+    .message("prefix needs S3 bucket ARNs (arn:PARTITION:s3:::BUCKET) in resources")
+}
+
 fn role_name_is_immutable() -> Rule {
     Rule::new(
         "has(self.roleName) == has(oldSelf.roleName) && \
@@ -336,8 +350,38 @@ fn trust_keys_are_supported() -> Rule {
     .message(message.as_str())
 }
 
+/// The CRD, with descriptions reflowed: doc comments are wrapped at 100 columns, and
+/// `kubectl explain` wraps again, so single line breaks become spaces (blank lines stay).
+pub fn crd() -> CustomResourceDefinition {
+    let mut value = serde_json::to_value(ServiceRole::crd()).expect("a CRD is JSON");
+    reflow_descriptions(&mut value);
+    serde_json::from_value(value).expect("reflowing keeps the CRD valid")
+}
+
+fn reflow_descriptions(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                match child {
+                    serde_json::Value::String(text) if key == "description" => {
+                        let paragraphs: Vec<String> = text
+                            .split("\n\n")
+                            .map(|paragraph| {
+                                paragraph.split_whitespace().collect::<Vec<_>>().join(" ")
+                            })
+                            .collect();
+                        *text = paragraphs.join("\n\n");
+                    }
+                    other => reflow_descriptions(other),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(reflow_descriptions),
+        _ => {}
+    }
+}
+
 /// The CRD as YAML, exactly as committed under `crds/`.
 pub fn crd_yaml() -> String {
-    let crd = ServiceRole::crd();
-    serde_yaml_ng::to_string(&crd).expect("a CRD always serialises to YAML")
+    serde_yaml_ng::to_string(&crd()).expect("a CRD always serialises to YAML")
 }

@@ -1,7 +1,6 @@
 //! The committed CRD matches the Rust types, and every field explains itself.
 
-use kube::core::CustomResourceExt;
-use rolesmith::api::{ServiceRole, crd_yaml};
+use rolesmith::api::{crd, crd_yaml};
 use serde_json::Value;
 
 #[test]
@@ -36,7 +35,7 @@ fn undescribed(schema: &Value, path: &str, missing: &mut Vec<String>) {
 
 #[test]
 fn every_field_has_a_description_for_kubectl_explain() {
-    let crd = serde_json::to_value(ServiceRole::crd()).unwrap();
+    let crd = serde_json::to_value(crd()).unwrap();
     let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let mut missing = Vec::new();
     undescribed(&schema["properties"]["spec"], "spec", &mut missing);
@@ -56,7 +55,7 @@ fn every_field_has_a_description_for_kubectl_explain() {
 
 #[test]
 fn identity_printer_columns_and_validations_are_as_designed() {
-    let crd = serde_json::to_value(ServiceRole::crd()).unwrap();
+    let crd = serde_json::to_value(crd()).unwrap();
     assert_eq!(crd["spec"]["group"], "rolesmith.dev");
     assert_eq!(crd["spec"]["scope"], "Namespaced");
     assert_eq!(

@@ -1,5 +1,6 @@
 //! The `rolesmith` command line.
 
+mod controller;
 mod render;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Render(render::RenderArgs),
     /// Print the ServiceRole CustomResourceDefinition as YAML.
     Crd,
+    /// Run the controller: reconcile ServiceRoles into IAM roles.
+    Controller(controller::ControllerArgs),
 }
 
 /// Settings shared by every command that renders roles; each has an environment variable.
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Render(args) => render::run(&args),
+        Command::Controller(args) => controller::run(&args),
         Command::Crd => {
             print!("{}", crate::api::crd_yaml());
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@ pub mod action;
 pub mod arn;
 pub mod condition;
 pub mod document;
+pub mod normalize;
 pub mod s3;
 
 pub use document::{

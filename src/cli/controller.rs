@@ -1,0 +1,106 @@
+//! `rolesmith controller`: run the controller against the current cluster and AWS account.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use tracing::{error, info, warn};
+
+use super::SettingsArgs;
+use crate::controller::{self, ControllerConfig};
+use crate::iam::Iam;
+
+#[derive(Debug, Args)]
+pub struct ControllerArgs {
+    #[command(flatten)]
+    settings: SettingsArgs,
+
+    /// Namespaces to watch (repeat, or comma-separate); all namespaces when none is given.
+    #[arg(
+        long = "namespace",
+        env = "ROLESMITH_NAMESPACES",
+        value_delimiter = ','
+    )]
+    namespaces: Vec<String>,
+
+    /// Seconds between drift checks of a role that is in sync.
+    #[arg(long, env = "ROLESMITH_RESYNC_SECONDS", default_value_t = 600)]
+    resync_seconds: u64,
+
+    /// ServiceRoles reconciled at the same time.
+    #[arg(long, env = "ROLESMITH_CONCURRENCY", default_value_t = 4)]
+    concurrency: u16,
+
+    /// Log line format.
+    #[arg(long, env = "ROLESMITH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Plain,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLESMITH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match format {
+        LogFormat::Plain => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+pub fn run(args: &ControllerArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(start(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(args: &ControllerArgs) -> anyhow::Result<()> {
+    let mut settings = args.settings.settings();
+    let iam = Iam::from_environment().await;
+    if settings.account_id.is_none() {
+        let account = iam.account_id().await?;
+        info!(account = %account, "account id from STS");
+        settings.account_id = Some(account);
+    }
+    settings.check()?;
+    if settings.permissions_boundary.is_none() {
+        warn!(
+            "NO PERMISSIONS BOUNDARY: --allow-unbounded-roles is set, so roles are created \
+             without a boundary and nothing caps what their statements grant"
+        );
+    }
+    let client = kube::Client::try_default().await?;
+    info!(
+        cluster = %settings.cluster_name,
+        boundary = settings.permissions_boundary.as_deref().unwrap_or("none"),
+        namespaces = ?args.namespaces,
+        resync_seconds = args.resync_seconds,
+        concurrency = args.concurrency,
+        "starting controller"
+    );
+    let config = ControllerConfig {
+        settings,
+        namespaces: args.namespaces.clone(),
+        resync: Duration::from_secs(args.resync_seconds.max(1)),
+        concurrency: args.concurrency.max(1),
+    };
+    controller::run(config, client, iam).await
+}

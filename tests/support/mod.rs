@@ -1,0 +1,120 @@
+//! Test support: a real IAM API (the moto server) and helpers to build ServiceRoles.
+//!
+//! Tests use the server named by `AWS_ENDPOINT_URL_IAM` (as `hack/test.sh` starts it); when
+//! that is unset, the first test starts its own `moto_server` on a free loopback port.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use rolesmith::api::ServiceRole;
+use rolesmith::iam::Iam;
+use rolesmith::manifest::{Content, read_documents};
+
+struct Moto {
+    endpoint: String,
+    _child: Option<ChildGuard>,
+}
+
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+fn start_moto() -> Moto {
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_IAM") {
+        return Moto {
+            endpoint,
+            _child: None,
+        };
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server must be installed (pip install 'moto[server]'), or set AWS_ENDPOINT_URL_IAM");
+    let guard = ChildGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Some(guard),
+    }
+}
+
+/// The IAM endpoint the tests talk to.
+pub fn endpoint() -> &'static str {
+    &MOTO.get_or_init(start_moto).endpoint
+}
+
+/// An SDK configuration for the test IAM server, with dummy credentials.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// rolesmith's IAM adapter, pointed at the test server.
+pub async fn iam() -> Iam {
+    Iam::new(&sdk_config().await)
+}
+
+/// A plain SDK client, for changes made "outside rolesmith" and for checks.
+pub async fn admin() -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk_config().await)
+}
+
+/// A name no other test uses, so tests can share one IAM server.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{:x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 0xfffff
+    )
+}
+
+/// A ServiceRole from a spec written as YAML (indented two spaces), with a UID as the
+/// apiserver would give it.
+pub fn service_role(namespace: &str, name: &str, spec: &str) -> ServiceRole {
+    let text = format!(
+        "apiVersion: rolesmith.dev/v1alpha1\nkind: ServiceRole\n\
+         metadata: {{name: {name}, namespace: {namespace}, uid: uid-{name}, generation: 1}}\n\
+         spec:\n{spec}"
+    );
+    match read_documents(&text, "default").remove(0).content {
+        Content::ServiceRole(role) => *role,
+        other => panic!("test manifest did not parse: {other:?}"),
+    }
+}
