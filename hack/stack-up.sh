@@ -66,8 +66,12 @@ start_moto() {
   local port; port="$(free_ports 1)"
   echo "$port" > "$STACK_PIDS/moto.port"
   log "starting moto on 127.0.0.1:$port"
-  # Managed policies let tests attach arn:aws:iam::aws:policy/... as on real AWS.
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true start_service moto "${MOTO_CMD[@]}" -H 127.0.0.1 -p "$port"
+  # Managed policies let tests attach arn:aws:iam::aws:policy/... as on real AWS. The recording
+  # (every request, one JSON line each) lets end-to-end tests count the controller's IAM calls.
+  : > "$STACK_DIR/moto-recording.jsonl"
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ENABLE_RECORDING=true \
+    MOTO_RECORDER_FILEPATH="$STACK_DIR/moto-recording.jsonl" \
+    start_service moto "${MOTO_CMD[@]}" -H 127.0.0.1 -p "$port"
   STARTED+=(moto)
 }
 
@@ -227,6 +231,7 @@ write_env() {
       echo "export ROLESMITH_STACK=1"
     fi
     echo "export AWS_ENDPOINT_URL_IAM='$moto_url'"
+    echo "export ROLESMITH_MOTO_RECORDING='$STACK_DIR/moto-recording.jsonl'"
     echo "export AWS_ENDPOINT_URL_STS='$moto_url'"
     echo "export AWS_ACCESS_KEY_ID=testing"
     echo "export AWS_SECRET_ACCESS_KEY=testing"
