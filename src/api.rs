@@ -152,8 +152,9 @@ pub struct Statement {
     pub actions: Vec<String>,
 
     /// Resource ARNs the actions apply to. `*` means every resource and must be written out.
-    /// With S3 bucket ARNs, rolesmith puts bucket-level actions on the bucket and object-level
-    /// actions on its objects.
+    /// `${AccountId}` and `${Partition}` are replaced with the controller's account and
+    /// partition. With S3 bucket ARNs, rolesmith puts bucket-level actions on the bucket and
+    /// object-level actions on its objects.
     #[schemars(length(min = 1, max = 100), inner(length(min = 1, max = 2048)))]
     #[x_kube(validation = Rule::new("self.all(r, r == '*' || r.startsWith('arn:'))")
         .message("each resource is an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or '*'"))]

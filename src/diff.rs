@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::policy::normalize::same_policy;
@@ -16,7 +17,8 @@ use crate::render::{DesiredRole, TAG_CLUSTER, TAG_NAME, TAG_NAMESPACE, TAG_UID};
 pub const TAG_RETAINED: &str = "rolesmith.dev/retained";
 
 /// An IAM role as observed, with its policies decoded from IAM's URL encoding.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObservedRole {
     pub role_name: String,
     pub path: String,
@@ -34,7 +36,8 @@ pub struct ObservedRole {
     pub instance_profile: Option<ObservedInstanceProfile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObservedInstanceProfile {
     pub name: String,
     pub arn: String,

@@ -197,12 +197,28 @@ fn render_reads_directories_and_reports_missing_files() {
             "examples",
             "--permissions-boundary",
             BOUNDARY,
+            "--account-id",
+            "123456789012",
         ],
         None,
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(!roles.as_array().unwrap().is_empty());
+    let names: Vec<&str> = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["roleName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ci.build-host",
+            "orders.order-worker",
+            "analytics.ingest-reader",
+            "orders.order-flow"
+        ]
+    );
 
     let output = rolesmith(
         &[

@@ -231,6 +231,45 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// Delete the test's ServiceRoles while its controller still runs, so their IAM roles and
+    /// finalizers go too, then the namespace. Objects a controller cannot clean up (its IAM is
+    /// unreachable) lose their finalizer by force.
+    async fn finish(mut self) {
+        let roles = self.roles();
+        roles
+            .delete_collection(&DeleteParams::default(), &ListParams::default())
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !roles
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        self.stop_controller();
+        for role in roles.list(&ListParams::default()).await.unwrap().items {
+            let release = json!({"metadata": {"finalizers": null}});
+            let _ = roles
+                .patch(
+                    &role.name_any(),
+                    &PatchParams::default(),
+                    &Patch::Merge(&release),
+                )
+                .await;
+        }
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
+        let _ = namespaces
+            .delete(&self.namespace, &DeleteParams::default())
+            .await;
+    }
+}
+
 impl Drop for Scenario {
     fn drop(&mut self) {
         self.stop_controller();
@@ -376,6 +415,7 @@ async fn every_seed_service_becomes_ready_with_its_trust_and_boundary() {
         assert_eq!(kstatus(&role), "Current", "{}", service.name);
     }
     assert_eq!(scenario.events("Created").await.len(), SERVICES.len());
+    scenario.finish().await;
 }
 
 fn percent_decode(text: &str) -> Value {
@@ -454,6 +494,7 @@ async fn a_spec_change_updates_iam_and_out_of_band_drift_is_reverted() {
         arns,
         ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
     );
+    scenario.finish().await;
 }
 
 #[tokio::test]
@@ -513,6 +554,7 @@ async fn delete_removes_the_role_retain_keeps_it_and_both_release_the_finalizer(
             .iter()
             .any(|t| t.key() == "rolesmith.dev/retained" && t.value() == "true")
     );
+    scenario.finish().await;
 }
 
 #[tokio::test]
@@ -604,6 +646,7 @@ async fn invalid_manifests_are_refused_at_admission_naming_the_field() {
         .unwrap();
     let role = scenario.wait_ready("stalled").await;
     assert!(condition(&role, "Stalled").is_none());
+    scenario.finish().await;
 }
 
 #[tokio::test]
@@ -678,6 +721,7 @@ async fn a_name_conflict_stalls_and_writes_nothing_to_the_foreign_role() {
         .unwrap();
     scenario.wait_gone("mine").await;
     assert!(iam.get_role().role_name(&foreign).send().await.is_ok());
+    scenario.finish().await;
 }
 
 #[tokio::test]
@@ -734,6 +778,7 @@ async fn a_restarted_controller_makes_no_write_call_for_roles_in_sync() {
         .cloned()
         .collect();
     assert!(writes.is_empty(), "writes after restart: {writes:?}");
+    scenario.finish().await;
 }
 
 #[tokio::test]
@@ -758,4 +803,7 @@ async fn kstatus_sees_a_retrying_role_as_in_progress() {
     assert_eq!(condition(&role, "Ready").unwrap().0, "False");
     assert!(condition(&role, "Stalled").is_none());
     assert_eq!(kstatus(&role), "InProgress");
+    // Its controller cannot reach IAM to clean up; stop it so finishing does not wait.
+    scenario.stop_controller();
+    scenario.finish().await;
 }

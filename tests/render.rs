@@ -564,3 +564,27 @@ fn the_controller_s_uid_becomes_an_ownership_tag() {
     );
     assert_eq!(desired.tags.len(), 4);
 }
+
+#[test]
+fn account_and_partition_variables_are_filled_in_resources() {
+    let role = rendered(
+        "  service: lambda
+  statements:
+  - actions: [sqs:SendMessage]
+    resources: ['arn:${Partition}:sqs:eu-west-1:${AccountId}:orders', 'arn:aws:s3:::home/${aws:username}/*']
+",
+    );
+    assert_eq!(
+        inline(&role)["Statement"][0]["Resource"],
+        json!([
+            "arn:aws:sqs:eu-west-1:123456789012:orders",
+            "arn:aws:s3:::home/${aws:username}/*"
+        ])
+    );
+    let mut unknown = settings();
+    unknown.account_id = None;
+    let spec = "  service: lambda\n  statements:\n  - actions: [sqs:SendMessage]\n    resources: ['arn:aws:sqs:eu-west-1:${AccountId}:q']\n";
+    let found = render(&service_role(spec), &unknown).unwrap_err();
+    assert_eq!(fields(&found), ["spec.statements[0].resources[0]"]);
+    assert!(found.problems[0].message.contains("--account-id"));
+}

@@ -1,6 +1,7 @@
 //! The `rolesmith` command line.
 
 mod controller;
+mod describe;
 mod render;
 
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Crd,
     /// Run the controller: reconcile ServiceRoles into IAM roles.
     Controller(controller::ControllerArgs),
+    /// Show roles as IAM has them (trust and inline policies decoded), as JSON.
+    DescribeRole(describe::DescribeArgs),
 }
 
 /// Settings shared by every command that renders roles; each has an environment variable.
@@ -99,6 +102,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Render(args) => render::run(&args),
         Command::Controller(args) => controller::run(&args),
+        Command::DescribeRole(args) => describe::run(&args),
         Command::Crd => {
             print!("{}", crate::api::crd_yaml());
             ExitCode::SUCCESS

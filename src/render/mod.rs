@@ -291,8 +291,7 @@ pub fn render(role: &ServiceRole, settings: &Settings) -> Result<DesiredRole, Pr
         })
         .unwrap_or_else(|| PolicyDocument::new(Vec::new()));
     let managed_policy_arns = managed_policies(role, service, settings, &mut problems);
-    let statements =
-        statements::build_statements(&spec.statements, &settings.partition, &mut problems);
+    let statements = statements::build_statements(&spec.statements, settings, &mut problems);
     let inline_policy = (!statements.is_empty()).then(|| InlinePolicy {
         name: INLINE_POLICY_NAME.to_string(),
         document: PolicyDocument::new(statements),

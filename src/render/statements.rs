@@ -16,12 +16,12 @@ use crate::policy::s3::{
 };
 use crate::policy::{ConditionBlock, ConditionValue, PolicyStatement};
 
-use super::Problems;
+use super::{Problems, Settings};
 
 /// Build the permission statements, reporting every problem with its field path.
 pub fn build_statements(
     statements: &[Statement],
-    partition: &str,
+    settings: &Settings,
     problems: &mut Problems,
 ) -> Vec<PolicyStatement> {
     let mut built = Vec::new();
@@ -30,7 +30,7 @@ pub fn build_statements(
     for (index, statement) in statements.iter().enumerate() {
         let field = format!("spec.statements[{index}]");
         let before = problems.len();
-        let parts = check_statement(statement, &field, partition, problems);
+        let parts = check_statement(statement, &field, settings, problems);
         if problems.len() > before {
             continue;
         }
@@ -69,6 +69,8 @@ pub fn build_statements(
 /// The checked parts of one statement.
 struct Parts {
     actions: Vec<String>,
+    /// Resources with their variables substituted, without repeats.
+    resources: Vec<String>,
     conditions: ConditionBlock,
     /// Bucket ARNs among the resources, when the statement is about S3 buckets.
     buckets: Vec<String>,
@@ -77,9 +79,10 @@ struct Parts {
 fn check_statement(
     statement: &Statement,
     field: &str,
-    partition: &str,
+    settings: &Settings,
     problems: &mut Problems,
 ) -> Parts {
+    let partition = settings.partition.as_str();
     if statement.actions.is_empty() {
         problems.push(
             format!("{field}.actions"),
@@ -110,17 +113,29 @@ fn check_statement(
         }
     }
 
+    let mut resources = Vec::new();
     let mut buckets = Vec::new();
     let mut others = Vec::new();
-    for (index, resource) in statement.resources.iter().enumerate() {
+    for (index, template) in statement.resources.iter().enumerate() {
+        // `${AccountId}` and `${Partition}` keep manifests portable between accounts.
+        let resource = match settings.substitute(template) {
+            Ok(resource) => resource,
+            Err(message) => {
+                problems.push(format!("{field}.resources[{index}]"), message);
+                continue;
+            }
+        };
+        if !resources.contains(&resource) {
+            resources.push(resource.clone());
+        }
         if resource == "*" {
             others.push((index, resource));
             continue;
         }
-        let checked = Arn::parse(resource).and_then(|arn| arn.validate(partition).map(|()| arn));
+        let checked = Arn::parse(&resource).and_then(|arn| arn.validate(partition).map(|()| arn));
         match checked {
             Ok(arn) if arn.s3_bucket().is_some() => buckets.push(resource.clone()),
-            Ok(_) => others.push((index, resource)),
+            Ok(_) => others.push((index, resource.clone())),
             Err(error) => problems.push(format!("{field}.resources[{index}]"), error.0),
         }
     }
@@ -185,27 +200,20 @@ fn check_statement(
 
     Parts {
         actions,
+        resources,
         conditions,
         buckets,
     }
 }
 
 fn plain_statement(statement: &Statement, parts: &Parts) -> (&'static str, PolicyStatement) {
-    let mut resources: Vec<String> = Vec::new();
-    for resource in &statement.resources {
-        if !resources.contains(resource) {
-            resources.push(resource.clone());
-        }
-    }
-    (
-        "",
-        policy_statement(
-            statement,
-            parts.actions.clone(),
-            resources,
-            parts.conditions.clone(),
-        ),
-    )
+    let built = policy_statement(
+        statement,
+        parts.actions.clone(),
+        parts.resources.clone(),
+        parts.conditions.clone(),
+    );
+    ("", built)
 }
 
 fn policy_statement(
