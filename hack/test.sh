@@ -21,6 +21,10 @@ fi
 # shellcheck source=/dev/null
 source .stack/env
 
+# AWS managed policies for the linter's false-alarm test (cached after the first fetch).
+ROLESMITH_MANAGED_POLICIES="$(hack/fetch-managed-policies.sh)"
+export ROLESMITH_MANAGED_POLICIES
+
 echo "test: cargo test"
 # End-to-end tests are marked ignored so a bare `cargo test` needs no stack; run them here.
 cargo test --locked --all-targets "$@" -- --include-ignored

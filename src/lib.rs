@@ -5,7 +5,8 @@
 //! - core, no Kubernetes client and no AWS SDK: [`catalog`] (services, principals, presets) →
 //!   [`policy`] (the policy language: documents, ARNs, actions, conditions) → [`render`]
 //!   (a ServiceRole plus settings → the desired role) → [`diff`] (desired vs observed → the
-//!   plan of IAM calls);
+//!   plan of IAM calls) and [`lint`] (every action, ARN and condition key against the AWS
+//!   Service Authorization Reference);
 //! - the resource definition: [`api`] (the CRD's types and schema) and [`manifest`] (reading
 //!   manifests from files);
 //! - edges: [`iam`] (the one module that calls AWS), [`controller`] (drives render, diff and
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod controller;
 pub mod diff;
 pub mod iam;
+pub mod lint;
 pub mod manifest;
 pub mod policy;
 pub mod render;

@@ -1,10 +1,13 @@
 //! ARN parsing and shape checks.
 //!
-//! Shapes come from the AWS ARN documentation: global services have no region, S3 buckets and
-//! objects and Route 53 resources have neither region nor account. Services not in the table
-//! below only get the generic checks; the action catalog refines this per resource type.
+//! Whether an ARN needs a region and an account comes from the ARN formats of the Service
+//! Authorization Reference: S3 buckets and objects have neither, IAM ARNs have no region, most
+//! regional resources have both. Parts holding wildcards or policy variables are not judged.
 
 use std::fmt;
+
+use crate::catalog::reference::reference;
+use crate::policy::arn_match::arn_matches_format;
 
 /// The partitions AWS has; an ARN in any other is a typo.
 pub const PARTITIONS: &[&str] = &[
@@ -39,6 +42,8 @@ impl fmt::Display for ArnError {
     }
 }
 
+/// Whether an ARN part (region or account) is present in every, no, or some of the formats
+/// an ARN could be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
     Required,
@@ -46,55 +51,49 @@ enum Part {
     Optional,
 }
 
-struct Shape {
-    region: Part,
-    account: Part,
-}
-
-const GLOBAL: Shape = Shape {
-    region: Part::Forbidden,
-    account: Part::Required,
-};
-const REGIONAL: Shape = Shape {
-    region: Part::Required,
-    account: Part::Required,
-};
-
-/// Known shapes by service. A service missing here is only checked for well-formed parts.
-fn shape(service: &str, resource: &str) -> Option<Shape> {
-    Some(match service {
-        "s3" if is_s3_bucket_or_object(resource) => Shape {
-            region: Part::Forbidden,
-            account: Part::Forbidden,
-        },
-        // Access points, batch jobs and Storage Lens live in a region and an account.
-        "s3" => REGIONAL,
-        "iam" | "sts" | "cloudfront" | "organizations" | "waf" | "globalaccelerator" | "shield"
-        | "budgets" => GLOBAL,
-        "route53" => Shape {
-            region: Part::Forbidden,
-            account: Part::Forbidden,
-        },
-        "lambda" | "dynamodb" | "sqs" | "sns" | "logs" | "kms" | "secretsmanager" | "states"
-        | "events" | "scheduler" | "pipes" | "kinesis" | "firehose" | "glue" | "athena" | "ecr"
-        | "ecs" | "eks" | "codebuild" | "batch" | "sagemaker" | "xray" | "cloudwatch"
-        | "elasticfilesystem" | "rds" | "ssm" | "ec2" | "execute-api" => {
-            // Public SSM parameters and EC2 images carry no account.
-            if matches!(service, "ssm" | "ec2") {
-                Shape {
-                    region: Part::Required,
-                    account: Part::Optional,
-                }
-            } else {
-                REGIONAL
-            }
+/// Region and account rules for this ARN, from the ARN formats of the resource types its
+/// resource part can be (S3 buckets have neither; access points have both). `None` when the
+/// service or the resource type is unknown: only the generic checks apply then.
+fn shape(arn: &Arn) -> Option<(Part, Part, String)> {
+    let service = reference().service(arn.service)?;
+    let mut candidates = Vec::new();
+    for resource_type in service.resource_types() {
+        let mut parts = resource_type.arn_format.splitn(6, ':');
+        let (Some(_), Some(_), Some(_), Some(region), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            continue;
+        };
+        if arn_matches_format(arn.resource, resource) {
+            candidates.push((
+                region.is_empty(),
+                account.is_empty(),
+                resource_type.name.clone(),
+            ));
         }
-        "apigateway" => Shape {
-            region: Part::Required,
-            account: Part::Forbidden,
-        },
-        _ => return None,
-    })
+    }
+    if candidates.is_empty() {
+        return None;
+    }
+    let judge = |empty: &dyn Fn(&(bool, bool, String)) -> bool| {
+        if candidates.iter().all(empty) {
+            Part::Forbidden
+        } else if candidates.iter().all(|c| !empty(c)) {
+            Part::Required
+        } else {
+            Part::Optional
+        }
+    };
+    let names: Vec<&str> = candidates
+        .iter()
+        .map(|(_, _, name)| name.as_str())
+        .collect();
+    Some((judge(&|c| c.0), judge(&|c| c.1), names.join("/")))
 }
 
 /// S3 resources other than buckets and objects start with a type word and a slash.
@@ -180,15 +179,27 @@ impl<'a> Arn<'a> {
 
     /// Check each part against the service's shape and the expected partition.
     pub fn validate(&self, expected_partition: &str) -> Result<(), ArnError> {
+        self.validate_form(Some(expected_partition))?;
+        self.validate_present_parts()
+    }
+
+    /// Everything but a missing region or account: the parts that are there are well formed,
+    /// and none is there that the resource type does not have. `expected_partition: None`
+    /// accepts any partition (a standalone policy does not say where it will be used).
+    pub fn validate_form(&self, expected_partition: Option<&str>) -> Result<(), ArnError> {
         let text = self.to_string();
-        if !PARTITIONS.contains(&self.partition) {
+        if self.partition == "*" && expected_partition.is_none() {
+            // `arn:*:...` is a valid wildcard over partitions in a policy.
+        } else if !PARTITIONS.contains(&self.partition) {
             return Err(ArnError(format!(
                 "'{text}' has partition '{}', which is not an AWS partition ({})",
                 self.partition,
                 PARTITIONS.join(", ")
             )));
         }
-        if self.partition != expected_partition {
+        if let Some(expected_partition) = expected_partition
+            && self.partition != expected_partition
+        {
             return Err(ArnError(format!(
                 "'{text}' is in partition '{}' but the role lives in '{expected_partition}'",
                 self.partition
@@ -214,18 +225,43 @@ impl<'a> Arn<'a> {
                 self.region
             )));
         }
-        let account_ok = is_account(self.account)
-            || is_pattern(self.account)
-            || (self.service == "iam" && self.account == "aws");
+        // `aws` owns AWS managed policies, public hubs and other AWS-owned resources.
+        let account_ok =
+            is_account(self.account) || is_pattern(self.account) || self.account == "aws";
         if !self.account.is_empty() && !account_ok {
             return Err(ArnError(format!(
                 "'{text}' has account '{}', which is not a 12-digit account id",
                 self.account
             )));
         }
-        if let Some(shape) = shape(self.service, self.resource) {
-            check_part(&text, self.service, "region", self.region, shape.region)?;
-            check_part(&text, self.service, "account", self.account, shape.account)?;
+        if let Some((region, account, kind)) = shape(self) {
+            check_part(&text, &kind, "region", self.region, region, Part::Forbidden)?;
+            check_part(
+                &text,
+                &kind,
+                "account",
+                self.account,
+                account,
+                Part::Forbidden,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A region and an account where the resource type has them. AWS-owned resources
+    /// sometimes leave them out, so standalone policies get this only as a warning.
+    pub fn validate_present_parts(&self) -> Result<(), ArnError> {
+        let text = self.to_string();
+        if let Some((region, account, kind)) = shape(self) {
+            check_part(&text, &kind, "region", self.region, region, Part::Required)?;
+            check_part(
+                &text,
+                &kind,
+                "account",
+                self.account,
+                account,
+                Part::Required,
+            )?;
         }
         Ok(())
     }
@@ -241,21 +277,24 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// Apply `rule` to one part, if it is the rule being checked (`only`).
 fn check_part(
     text: &str,
-    service: &str,
+    kind: &str,
     name: &str,
     value: &str,
     rule: Part,
+    only: Part,
 ) -> Result<(), ArnError> {
+    if rule != only {
+        return Ok(());
+    }
     match rule {
         Part::Required if value.is_empty() => Err(ArnError(format!(
-            "'{text}' has no {name}, but {service} ARNs need one (use '*' to match any)"
+            "'{text}' has no {name}, but {kind} ARNs need one (use '*' to match any)"
         ))),
-        Part::Forbidden if !value.is_empty() => Err(ArnError(format!(
-            "'{text}' has {name} '{value}', but this kind of {service} ARN has none: \
-             leave the {name} empty (arn:PARTITION:{service}:{}...)",
-            if name == "region" { ":" } else { "REGION::" }
+        Part::Forbidden if !value.is_empty() && value != "*" => Err(ArnError(format!(
+            "'{text}' has {name} '{value}', but {kind} ARNs have none: leave the {name} empty"
         ))),
         _ => Ok(()),
     }

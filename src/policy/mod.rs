@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod arn;
+pub mod arn_match;
 pub mod condition;
 pub mod document;
 pub mod normalize;

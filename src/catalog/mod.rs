@@ -3,6 +3,11 @@
 //! Every entry is data, written from the AWS documentation of the service's execution or
 //! service role (principal, trust actions, confused-deputy keys) and from the AWS managed
 //! policy list (preset ARNs and their paths). Nothing here talks to AWS.
+//!
+//! [`reference`] holds the other half of the catalog: every AWS action, resource type and
+//! condition key, from the Service Authorization Reference.
+
+pub mod reference;
 
 /// A named default policy of a service: an AWS managed policy, addressed by its path and name
 /// so the ARN can be built for any partition.
