@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: every test suite, with the services they need.
-#   hack/test.sh             all tests (unit, render, CLI, CRD, IAM against moto, end to end)
-#   hack/test.sh ARGS...     passed to cargo test, e.g. hack/test.sh --test reconcile
+#   hack/test.sh             all tests (unit, render, CLI, CRD, lint, IAM against moto, end to
+#                            end against kube-apiserver, the Helm chart)
+#   hack/test.sh ARGS...     cargo test with these targets instead, e.g. --test reconcile
 # The local stack (kube-apiserver + etcd + moto) is started if it is not running, and stopped
 # again afterwards unless it was already running.
 set -euo pipefail
@@ -27,4 +28,11 @@ export ROLESMITH_MANAGED_POLICIES
 
 echo "test: cargo test"
 # End-to-end tests are marked ignored so a bare `cargo test` needs no stack; run them here.
-cargo test --locked --all-targets "$@" -- --include-ignored
+# Benchmarks are not tests: they print figures (cargo bench --bench lint).
+targets=(--lib --bins --tests)
+if [ "$#" -gt 0 ]; then targets=("$@"); fi
+cargo test --locked "${targets[@]}" -- --include-ignored
+
+# The Helm chart: lint, render, server dry-run and real RBAC checks against the stack.
+echo "test: Helm chart"
+hack/check-chart.sh

@@ -252,6 +252,11 @@ pub struct ServiceRoleStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
+    /// Lint warnings and suggestions about the spec (`CODE field: message`); they do not stop
+    /// the role from being applied. Errors make the ServiceRole Stalled instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+
     /// kstatus conditions: `Ready` is always present; `Reconciling` and `Stalled` only while
     /// true.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

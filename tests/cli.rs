@@ -1,32 +1,16 @@
 //! The real `rolesmith` binary: render and crd, as a user or a pipeline runs them.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::Output;
 
 use serde_json::Value;
+use support::{rolesmith_command, run_with_input};
 
 const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/rolesmith-boundary";
 
 fn rolesmith(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rolesmith"));
-    command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Settings come from the environment too; keep the caller's out of the tests.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("ROLESMITH_") {
-            command.env_remove(key);
-        }
-    }
-    let mut child = command.spawn().expect("the rolesmith binary runs");
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    run_with_input(&mut rolesmith_command(args), stdin.unwrap_or_default())
 }
 
 fn stderr(output: &Output) -> String {
@@ -97,28 +81,16 @@ fn render_reads_stdin_and_settings_from_the_environment() {
                     spec: {service: ec2}\n---\napiVersion: rolesmith.dev/v1alpha1\n\
                     kind: ServiceRole\nmetadata: {name: pods, namespace: kube-system}\n\
                     spec: {service: eks-pod-identity}\n";
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rolesmith"));
-    let child = command
-        .args(["render", "-f", "-"])
+    let mut command = rolesmith_command(&["render", "-f", "-"]);
+    command
         .env(
             "ROLESMITH_PERMISSIONS_BOUNDARY",
             "arn:${Partition}:iam::${AccountId}:policy/b",
         )
         .env("ROLESMITH_ACCOUNT_ID", "210987654321")
         .env("ROLESMITH_PARTITION", "aws-us-gov")
-        .env("ROLESMITH_ROLE_PATH_PREFIX", "/platform/")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .as_ref()
-        .unwrap()
-        .write_all(manifest.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        .env("ROLESMITH_ROLE_PATH_PREFIX", "/platform/");
+    let output = run_with_input(&mut command, manifest);
     assert!(output.status.success(), "{}", stderr(&output));
     let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(roles[0]["roleName"], "default.web");
@@ -239,4 +211,17 @@ fn crd_prints_the_committed_definition() {
     assert!(output.status.success());
     let committed = std::fs::read_to_string("crds/servicerole.yaml").unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[test]
+fn the_controller_refuses_to_start_without_a_boundary() {
+    let output = rolesmith(&["controller", "--cluster-name", "test"], None);
+    assert_eq!(output.status.code(), Some(1));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(log.contains("--permissions-boundary is required"), "{log}");
+    assert!(log.contains("--allow-unbounded-roles"), "{log}");
 }

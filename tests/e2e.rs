@@ -5,8 +5,9 @@
 //! `cargo test`; `hack/test.sh` starts the stack and runs them. Each test has its own namespace
 //! and its own controller process watching only that namespace, so they run in parallel.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -20,6 +21,7 @@ use kube::{Client, ResourceExt};
 use rolesmith::api::ServiceRole;
 use rolesmith::catalog::SERVICES;
 use serde_json::{Value, json};
+use support::run_with_input;
 
 const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/rolesmith-boundary";
 const WAIT: Duration = Duration::from_secs(60);
@@ -74,6 +76,12 @@ impl Scenario {
     }
 
     fn start_controller(&mut self, extra: &[&str], env: &[(&str, &str)]) {
+        let mut args = vec!["--permissions-boundary", BOUNDARY];
+        args.extend_from_slice(extra);
+        self.start_controller_with(&args, env);
+    }
+
+    fn start_controller_with(&mut self, extra: &[&str], env: &[(&str, &str)]) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -88,7 +96,7 @@ impl Scenario {
                 "--cluster-name",
                 &self.cluster,
             ])
-            .args(["--permissions-boundary", BOUNDARY, "--log-format", "json"])
+            .args(["--log-format", "json"])
             .args(extra)
             .envs(env.iter().copied())
             .stdout(log.try_clone().unwrap())
@@ -132,20 +140,7 @@ impl Scenario {
 
     /// `kubectl apply` of a manifest; returns (success, combined output).
     fn kubectl_apply(&self, manifest: &str) -> (bool, String) {
-        let mut child = Command::new("kubectl")
-            .args(["apply", "-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(manifest.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
+        let output = run_with_input(Command::new("kubectl").args(["apply", "-f", "-"]), manifest);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
@@ -311,18 +306,7 @@ fn kstatus(role: &ServiceRole) -> String {
     let mut object = serde_json::to_value(role).unwrap();
     object["apiVersion"] = json!("rolesmith.dev/v1alpha1");
     object["kind"] = json!("ServiceRole");
-    let mut child = Command::new(binary)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(object.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_input(&mut Command::new(binary), &object.to_string());
     assert!(output.status.success());
     let line = String::from_utf8(output.stdout).unwrap();
     line.split_whitespace()
@@ -637,6 +621,29 @@ async fn invalid_manifests_are_refused_at_admission_naming_the_field() {
     assert_eq!(kstatus(&role), "Failed");
     scenario.wait_event("InvalidSpec").await;
 
+    // Lint errors stall too, naming the code and field; warnings go to status and an event.
+    scenario
+        .create("misspelt", "  service: lambda\n  statements:\n  - actions: [sqs:SendMesage]\n    resources: ['arn:aws:sqs:us-east-1:123456789012:q']\n")
+        .await;
+    let role = scenario
+        .wait_for("misspelt", "Stalled=True", |role| {
+            condition(role, "Stalled").is_some_and(|(s, _)| s == "True")
+        })
+        .await;
+    let message = &role.status.as_ref().unwrap().conditions[0].message;
+    assert!(
+        message.contains("RS102") && message.contains("spec.statements[0].actions[0]"),
+        "{message}"
+    );
+    scenario.create("warned", "  service: lambda\n  statements:\n  - actions: [dynamodb:PutItem]\n    resources: ['*']\n").await;
+    let role = scenario.wait_ready("warned").await;
+    let warnings = &role.status.as_ref().unwrap().warnings;
+    assert!(
+        warnings.len() == 1 && warnings[0].starts_with("RS203 spec.statements[0].actions[0]"),
+        "{warnings:?}"
+    );
+    scenario.wait_event("PolicyWarnings").await;
+
     // Fixing the spec un-stalls it.
     let fix = json!({"spec": {"statements": [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::bucket"]}]}});
     scenario
@@ -805,5 +812,30 @@ async fn kstatus_sees_a_retrying_role_as_in_progress() {
     assert_eq!(kstatus(&role), "InProgress");
     // Its controller cannot reach IAM to clean up; stop it so finishing does not wait.
     scenario.stop_controller();
+    scenario.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack; run hack/test.sh"]
+async fn unbounded_roles_need_the_flag_and_are_announced() {
+    let mut scenario = Scenario::new("unbounded").await;
+    scenario.start_controller_with(&["--allow-unbounded-roles"], &[]);
+    scenario.create("fn", "  service: lambda\n").await;
+    let role = scenario.wait_ready("fn").await;
+    let status = role.status.unwrap();
+    assert_eq!(status.permissions_boundary_arn, None);
+    let found = iam()
+        .await
+        .get_role()
+        .role_name(status.role_name.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(found.role.unwrap().permissions_boundary().is_none());
+    let log = std::fs::read_to_string(&scenario.log).unwrap();
+    assert!(
+        log.contains("NO PERMISSIONS BOUNDARY"),
+        "the controller says so loudly"
+    );
     scenario.finish().await;
 }

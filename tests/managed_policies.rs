@@ -24,7 +24,9 @@ use serde_json::Value;
 ///   (ec2:StopInstances on a License Manager ARN, imagebuilder reads on an ECR repository,
 ///   ssm:DeregisterManagedInstance on an EKS cluster, wafv2:DisassociateWebACL on the web ACL
 ///   instead of the protected resource, waf-regional:GetWebACLForResource on a WAF ARN instead
-///   of the load balancer, connect:GetMetricDataV2 on a Connect Campaigns ARN): never allowed.
+///   of the load balancer, connect:GetMetricDataV2 on a Connect Campaigns ARN, s3:ListBucket
+///   and s3:ListBucketMultipartUploads on object ARNs such as `BUCKET/*`, which a bucket ARN
+///   never matches): never allowed.
 /// - RS210: `arn:aws:organizations::*:` has an empty resource part and matches nothing.
 ///
 /// Each listed policy must raise exactly these error codes; a policy not listed must raise none.
@@ -52,6 +54,8 @@ const KNOWN_DEFECTS: &[(&str, &[&str])] = &[
     ("AWSResourceExplorerServiceRolePolicy", &["RS101"]),
     ("AWSSupplyChainFederationAdminAccess", &["RS101"]),
     ("AWSSupportServiceRolePolicy", &["RS101"]),
+    ("AWSTransformNetworkMigrationAgentPolicy", &["RS201"]),
+    ("AWSTransformServerMigrationAgentPolicy", &["RS201"]),
     ("AWSWAFConsoleFullAccess", &["RS201"]),
     ("AWSWAFConsoleReadOnlyAccess", &["RS201"]),
     ("AWSWAFFullAccess", &["RS201"]),
@@ -67,6 +71,7 @@ const KNOWN_DEFECTS: &[(&str, &[&str])] = &[
         &["RS101"],
     ),
     ("AmazonDevOpsGuruOrganizationsAccess", &["RS210"]),
+    ("AmazonEC2RoleforAWSCodeDeployLimited", &["RS201"]),
     ("AmazonEKSConnectorServiceRolePolicy", &["RS201"]),
     (
         "AmazonRoute53RecoveryControlConfigReadOnlyAccess",

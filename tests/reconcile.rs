@@ -582,3 +582,35 @@ async fn an_unreachable_iam_endpoint_is_a_transient_error() {
     assert!(!error.is_terminal());
     assert_eq!(error.reason(), "IAMUnavailable");
 }
+
+#[tokio::test]
+async fn lint_errors_stop_the_sync_and_warnings_do_not() {
+    let iam = iam().await;
+    let broken = service_role(
+        &unique("lint"),
+        "fn",
+        "  service: lambda\n  statements:\n  - actions: [sqs:SendMesage]\n    resources: ['arn:aws:sqs:eu-west-1:123456789012:q']\n",
+    );
+    let error = sync_role(&broken, &settings(), &iam).await.unwrap_err();
+    assert!(error.is_terminal());
+    assert_eq!(error.reason(), "InvalidSpec");
+    assert!(error.to_string().contains("RS102"), "{error}");
+    assert!(
+        error.to_string().contains("spec.statements[0].actions[0]"),
+        "{error}"
+    );
+    assert_eq!(
+        iam.call_count(),
+        0,
+        "lint errors are found before any IAM call"
+    );
+
+    let warned = service_role(
+        &unique("lint"),
+        "fn",
+        "  service: lambda\n  statements:\n  - actions: [dynamodb:PutItem]\n    resources: ['*']\n",
+    );
+    let synced = sync_role(&warned, &settings(), &iam).await.unwrap();
+    let codes: Vec<&str> = synced.warnings.iter().map(|w| w.code).collect();
+    assert_eq!(codes, ["RS203"]);
+}

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::policy::action::wildcard_match;
+use crate::policy::arn_match::{arn_matches_format_of, slashless_placeholders};
 
 static DATA: &str = include_str!("../../data/service-authorization.json");
 
@@ -83,6 +84,8 @@ pub struct ServiceReference {
     pub actions: Vec<Action>,
     by_name: HashMap<String, usize>,
     resource_types: HashMap<String, ResourceType>,
+    /// ARN placeholders that never hold `/` (see [`slashless_placeholders`]).
+    slashless: Vec<String>,
     pub condition_keys: Vec<String>,
 }
 
@@ -108,6 +111,13 @@ impl ServiceReference {
 
     pub fn resource_types(&self) -> impl Iterator<Item = &ResourceType> {
         self.resource_types.values()
+    }
+
+    /// Whether an ARN pattern can name a resource of the given type of this service.
+    pub fn arn_matches(&self, pattern: &str, resource_type: &ResourceType) -> bool {
+        arn_matches_format_of(pattern, &resource_type.arn_format, &|name| {
+            self.slashless.iter().any(|slashless| slashless == name)
+        })
     }
 
     /// Action names, for suggestions.
@@ -198,19 +208,25 @@ fn parse() -> Reference {
                 .enumerate()
                 .map(|(index, action)| (action.name.to_ascii_lowercase(), index))
                 .collect();
-            let resource_types = service
+            let resource_types: HashMap<String, ResourceType> = service
                 .resources
                 .into_iter()
                 .map(|(name, arn_format)| {
                     (name.to_ascii_lowercase(), ResourceType { name, arn_format })
                 })
                 .collect();
+            let slashless = slashless_placeholders(
+                resource_types
+                    .values()
+                    .map(|t: &ResourceType| t.arn_format.as_str()),
+            );
             let reference = ServiceReference {
                 prefix: prefix.clone(),
                 name: service.name,
                 actions,
                 by_name,
                 resource_types,
+                slashless,
                 condition_keys: service.keys,
             };
             (prefix.to_ascii_lowercase(), reference)

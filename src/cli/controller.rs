@@ -78,6 +78,13 @@ pub fn run(args: &ControllerArgs) -> ExitCode {
 
 async fn start(args: &ControllerArgs) -> anyhow::Result<()> {
     let mut settings = args.settings.settings();
+    // Refuse before touching AWS or Kubernetes: no role may be created without a cap.
+    if settings.permissions_boundary.is_none() && !settings.allow_unbounded_roles {
+        anyhow::bail!(
+            "--permissions-boundary is required: every role gets a permissions boundary. Pass \
+             --allow-unbounded-roles to create roles without one"
+        );
+    }
     let iam = Iam::from_environment().await;
     if settings.account_id.is_none() {
         let account = iam.account_id().await?;

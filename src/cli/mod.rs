@@ -2,6 +2,8 @@
 
 mod controller;
 mod describe;
+mod input;
+mod lint;
 mod render;
 
 use std::process::ExitCode;
@@ -31,6 +33,9 @@ enum Command {
     Controller(controller::ControllerArgs),
     /// Show roles as IAM has them (trust and inline policies decoded), as JSON.
     DescribeRole(describe::DescribeArgs),
+    /// Check ServiceRole manifests and IAM policies against the AWS Service Authorization
+    /// Reference, for pull-request pipelines.
+    Lint(lint::LintArgs),
 }
 
 /// Settings shared by every command that renders roles; each has an environment variable.
@@ -103,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(&args),
         Command::Controller(args) => controller::run(&args),
         Command::DescribeRole(args) => describe::run(&args),
+        Command::Lint(args) => lint::run(&args),
         Command::Crd => {
             print!("{}", crate::api::crd_yaml());
             ExitCode::SUCCESS

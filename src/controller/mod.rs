@@ -178,7 +178,18 @@ async fn apply(
             let outcome = Outcome::Ready {
                 message: format!("IAM role {} is in sync", synced.role.arn),
             };
-            let status = next_status(current, generation, Some(&synced.role), &outcome, now);
+            let mut status = next_status(current, generation, Some(&synced.role), &outcome, now);
+            status.warnings = synced
+                .warnings
+                .iter()
+                .map(|warning| format!("{} {}: {}", warning.code, warning.field, warning.message))
+                .collect();
+            // One event when the warnings change, not one per resync.
+            if current.map(|s| &s.warnings) != Some(&status.warnings) && !status.warnings.is_empty()
+            {
+                let note = status.warnings.join("; ");
+                publish(context, &role, EventType::Warning, "PolicyWarnings", note).await;
+            }
             publish_sync_events(&role, &synced, context).await;
             write_status(api, &role, status).await?;
             Ok(Action::requeue(context.resync))

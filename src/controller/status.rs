@@ -34,6 +34,10 @@ pub fn next_status(
     now: Time,
 ) -> ServiceRoleStatus {
     let mut status = current.cloned().unwrap_or_default();
+    // Warnings describe the spec that was last applied; a spec that did not apply has none.
+    if !matches!(outcome, Outcome::Ready { .. }) {
+        status.warnings.clear();
+    }
     if let Some(role) = role {
         status.role_arn = Some(role.arn.clone());
         status.role_name = Some(role.role_name.clone());

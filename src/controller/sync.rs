@@ -7,6 +7,7 @@ use tracing::{info, warn};
 use crate::api::{DeletionPolicy, ServiceRole};
 use crate::diff::{self, ObservedRole, Owner, Ownership, Plan, Reason};
 use crate::iam::{ErrorKind, Iam, IamError};
+use crate::lint::{Finding, Severity, check_service_role};
 use crate::render::{DesiredRole, Problems, Settings, default_role_name, render};
 
 /// Annotation with which a ServiceRole asks to take over an existing role that has no
@@ -22,6 +23,8 @@ pub struct Synced {
     pub plan: Plan,
     /// Whether the role was created in this sync.
     pub created: bool,
+    /// Lint warnings and suggestions: reported, not blocking.
+    pub warnings: Vec<Finding>,
 }
 
 /// Why a sync failed, and whether waiting can help.
@@ -111,6 +114,17 @@ pub async fn sync_role(
     iam: &Iam,
 ) -> Result<Synced, SyncError> {
     let desired = render(role, settings).map_err(SyncError::InvalidSpec)?;
+    let (errors, warnings): (Vec<Finding>, Vec<Finding>) =
+        check_service_role(role, settings, Some(&desired))
+            .into_iter()
+            .partition(|finding| finding.severity == Severity::Error);
+    if !errors.is_empty() {
+        let mut problems = Problems::default();
+        for error in errors {
+            problems.push(error.field, format!("{} {}", error.code, error.message));
+        }
+        return Err(SyncError::InvalidSpec(problems));
+    }
 
     let observed = iam.observe(&desired.role_name).await?;
     if let Some(observed) = &observed {
@@ -135,6 +149,7 @@ pub async fn sync_role(
                 role,
                 plan,
                 created: false,
+                warnings,
             });
         }
         Err(error) => return Err(error),
@@ -148,6 +163,7 @@ pub async fn sync_role(
         role,
         plan,
         created,
+        warnings,
     })
 }
 

@@ -16,11 +16,11 @@ pub use findings::{Code, Finding, Severity};
 pub use known::is_broad_managed_policy;
 use statement::{StatementView, check_statement};
 
-use crate::api::{Effect, ServiceRole};
+use crate::api::{Effect, ServiceRole, Statement};
 use crate::catalog::{self, reference::reference};
 use crate::policy::PolicyDocument;
 use crate::policy::arn::Arn;
-use crate::render::{Settings, render};
+use crate::render::{DesiredRole, Settings, render};
 
 /// Share of a quota from which a policy is reported as near it.
 const NEAR_LIMIT: f64 = 0.9;
@@ -31,76 +31,53 @@ pub const MANAGED_POLICY_SIZE: usize = 6144;
 
 /// Lint a ServiceRole: what render refuses, then every statement, default and managed policy.
 pub fn lint_service_role(role: &ServiceRole, settings: &Settings) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let rendered = render(role, settings);
-    let mut broken_statements = Vec::new();
-    if let Err(problems) = &rendered {
-        for problem in &problems.problems {
-            if let Some(index) = statement_index(&problem.field) {
-                broken_statements.push(index);
-            }
-            findings.push(Finding::new(
-                Code::InvalidSpec,
-                problem.field.clone(),
-                problem.message.clone(),
-                "",
-            ));
+    match render(role, settings) {
+        Ok(desired) => check_service_role(role, settings, Some(&desired)),
+        Err(problems) => {
+            let mut findings: Vec<Finding> = problems
+                .problems
+                .iter()
+                .map(|p| Finding::new(Code::InvalidSpec, p.field.clone(), p.message.clone(), ""))
+                .collect();
+            findings.extend(check_service_role(role, settings, None));
+            findings
         }
     }
+}
+
+/// The lint checks of a ServiceRole, given its rendering (`None` when it does not render:
+/// statements with render problems are then skipped, as render already reported them).
+pub fn check_service_role(
+    role: &ServiceRole,
+    settings: &Settings,
+    desired: Option<&DesiredRole>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let broken_statements: Vec<usize> = match desired {
+        Some(_) => Vec::new(),
+        None => match render(role, settings) {
+            Err(problems) => problems
+                .problems
+                .iter()
+                .filter_map(|p| statement_index(&p.field))
+                .collect(),
+            Ok(_) => Vec::new(),
+        },
+    };
 
     let reference = reference();
     for (index, statement) in role.spec.statements.iter().enumerate() {
         if broken_statements.contains(&index) {
             continue;
         }
-        let base = format!("spec.statements[{index}]");
-        let resources: Vec<(String, String)> = statement
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    format!("{base}.resources[{i}]"),
-                    settings.substitute(r).unwrap_or_else(|_| r.clone()),
-                )
-            })
-            .collect();
-        // The statement builder places S3 bucket actions on the right resource type itself.
-        let buckets = resources
-            .iter()
-            .any(|(_, r)| Arn::parse(r).is_ok_and(|arn| arn.s3_bucket().is_some()));
-        let view = StatementView {
-            allow: statement.effect == Effect::Allow,
-            actions: statement
-                .actions
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (format!("{base}.actions[{i}]"), a.clone()))
-                .collect(),
-            not_actions: Vec::new(),
-            resources,
-            skip_resource_checks: buckets,
-            conditions: statement
-                .conditions
-                .iter()
-                .flatten()
-                .flat_map(|(operator, keys)| {
-                    let base = &base;
-                    keys.keys().map(move |key| {
-                        (
-                            format!("{base}.conditions.{operator}.{key}"),
-                            operator.clone(),
-                            key.clone(),
-                        )
-                    })
-                })
-                .collect(),
-        };
-        findings.extend(check_statement(&view, reference));
+        findings.extend(check_statement(
+            &statement_view(index, statement, settings),
+            reference,
+        ));
     }
 
     check_managed_policies(role, settings, &mut findings);
-    if let Ok(desired) = &rendered {
+    if let Some(desired) = desired {
         check_near_limit(
             "spec.trust",
             &desired.trust_policy,
@@ -117,6 +94,52 @@ pub fn lint_service_role(role: &ServiceRole, settings: &Settings) -> Vec<Finding
         }
     }
     findings
+}
+
+fn statement_view(index: usize, statement: &Statement, settings: &Settings) -> StatementView {
+    let base = format!("spec.statements[{index}]");
+    let resources: Vec<(String, String)> = statement
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                format!("{base}.resources[{i}]"),
+                settings.substitute(r).unwrap_or_else(|_| r.clone()),
+            )
+        })
+        .collect();
+    // The statement builder places S3 bucket actions on the right resource type itself.
+    let buckets = resources
+        .iter()
+        .any(|(_, r)| Arn::parse(r).is_ok_and(|arn| arn.s3_bucket().is_some()));
+    StatementView {
+        allow: statement.effect == Effect::Allow,
+        actions: statement
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("{base}.actions[{i}]"), a.clone()))
+            .collect(),
+        not_actions: Vec::new(),
+        resources,
+        skip_resource_checks: buckets,
+        conditions: statement
+            .conditions
+            .iter()
+            .flatten()
+            .flat_map(|(operator, keys)| {
+                let base = &base;
+                keys.keys().map(move |key| {
+                    (
+                        format!("{base}.conditions.{operator}.{key}"),
+                        operator.clone(),
+                        key.clone(),
+                    )
+                })
+            })
+            .collect(),
+    }
 }
 
 fn statement_index(field: &str) -> Option<usize> {

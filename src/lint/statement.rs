@@ -4,7 +4,6 @@ use crate::catalog::closest;
 use crate::catalog::reference::{Action, Reference, ServiceReference};
 use crate::policy::action::{action_name, validate_action};
 use crate::policy::arn::Arn;
-use crate::policy::arn_match::arn_matches_format;
 use crate::policy::condition::{validate_key, validate_operator};
 
 use super::findings::{Code, Finding, Severity};
@@ -384,7 +383,7 @@ fn check_resources(
                         "'{}' acts on {}, but no resource of the statement is one",
                         entry.text, types
                     ),
-                    "use an ARN of one of those types (e.g. BUCKET/* for object actions)",
+                    mismatch_hint(entry),
                 )
                 .with_value(entry.text),
             );
@@ -418,8 +417,29 @@ fn action_accepts(service: &ServiceReference, action: &Action, resource: &str) -
     action.resource_types.iter().any(|resource_type| {
         service
             .resource_type(&resource_type.name)
-            .is_none_or(|known| arn_matches_format(resource, &known.arn_format))
+            .is_none_or(|known| service.arn_matches(resource, known))
     })
+}
+
+fn mismatch_hint(entry: &Resolved) -> String {
+    let acts_on = |name: &str| {
+        entry
+            .actions
+            .iter()
+            .any(|a| a.resource_types.iter().any(|t| t.name == name))
+    };
+    match entry.service.prefix.as_str() {
+        "s3" if acts_on("object") => {
+            "object actions need BUCKET/KEY ARNs, e.g. arn:aws:s3:::BUCKET/*".to_string()
+        }
+        "s3" if acts_on("bucket") => {
+            "bucket actions need the bucket ARN, e.g. arn:aws:s3:::BUCKET".to_string()
+        }
+        "logs" if acts_on("log-stream") => {
+            "log events go to log streams: use log-group:NAME:* (or :log-stream:STREAM)".to_string()
+        }
+        _ => "use an ARN of one of those resource types".to_string(),
+    }
 }
 
 fn expected_types(entry: &Resolved) -> String {

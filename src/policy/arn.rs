@@ -6,8 +6,7 @@
 
 use std::fmt;
 
-use crate::catalog::reference::reference;
-use crate::policy::arn_match::arn_matches_format;
+use crate::catalog::reference::{ResourceType, reference};
 
 /// The partitions AWS has; an ARN in any other is a typo.
 pub const PARTITIONS: &[&str] = &[
@@ -69,7 +68,11 @@ fn shape(arn: &Arn) -> Option<(Part, Part, String)> {
         ) else {
             continue;
         };
-        if arn_matches_format(arn.resource, resource) {
+        let resource_format = ResourceType {
+            name: String::new(),
+            arn_format: resource.to_string(),
+        };
+        if service.arn_matches(arn.resource, &resource_format) {
             candidates.push((
                 region.is_empty(),
                 account.is_empty(),

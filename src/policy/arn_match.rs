@@ -19,7 +19,11 @@ enum PatternToken {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FormatToken {
     Char(char),
-    Placeholder { last: bool },
+    /// `last`: may run to the end, colons included. `slash`: may hold `/`.
+    Placeholder {
+        last: bool,
+        slash: bool,
+    },
 }
 
 fn pattern_tokens(pattern: &str) -> Vec<PatternToken> {
@@ -44,7 +48,7 @@ fn pattern_tokens(pattern: &str) -> Vec<PatternToken> {
     tokens
 }
 
-fn format_tokens(format: &str) -> Vec<FormatToken> {
+fn format_tokens(format: &str, slashless: &dyn Fn(&str) -> bool) -> Vec<FormatToken> {
     let mut tokens = Vec::new();
     let mut rest = format;
     while let Some(start) = rest.find("${") {
@@ -52,20 +56,56 @@ fn format_tokens(format: &str) -> Vec<FormatToken> {
         let Some(end) = rest[start..].find('}') else {
             break;
         };
-        tokens.push(FormatToken::Placeholder { last: false });
+        let name = &rest[start + 2..start + end];
+        tokens.push(FormatToken::Placeholder {
+            last: false,
+            slash: !slashless(name),
+        });
         rest = &rest[start + end + 1..];
     }
     tokens.extend(rest.chars().map(FormatToken::Char));
-    if let Some(FormatToken::Placeholder { last }) = tokens.last_mut() {
+    if let Some(FormatToken::Placeholder { last, .. }) = tokens.last_mut() {
         *last = true;
     }
     tokens
 }
 
+/// Placeholders that open a format's resource part and are followed by `/` there
+/// (`${BucketName}/${ObjectName}`, `${ApiId}/${Stage}/...`) are the first path segment of the
+/// service's ARNs: they hold no `/` in any of its formats. (Names further in are reused with
+/// other shapes, so nothing is inferred for them.)
+pub fn slashless_placeholders<'a>(formats: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for format in formats {
+        let Some(resource) = format.splitn(6, ':').nth(5) else {
+            continue;
+        };
+        let Some(inner) = resource.strip_prefix("${") else {
+            continue;
+        };
+        let Some((name, after)) = inner.split_once('}') else {
+            continue;
+        };
+        if after.starts_with('/') && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
 /// Whether some resource ARN matches both `pattern` and the reference `format`.
 pub fn arn_matches_format(pattern: &str, format: &str) -> bool {
+    arn_matches_format_of(pattern, format, &|_| false)
+}
+
+/// As [`arn_matches_format`], knowing which placeholders cannot hold `/`.
+pub fn arn_matches_format_of(
+    pattern: &str,
+    format: &str,
+    slashless: &dyn Fn(&str) -> bool,
+) -> bool {
     let pattern = pattern_tokens(pattern);
-    let format = format_tokens(format);
+    let format = format_tokens(format, slashless);
     // State: (position in pattern, position in format, whether the placeholder at the format
     // position has taken at least one character).
     let mut seen: HashSet<(usize, usize, bool)> = HashSet::new();
@@ -78,12 +118,9 @@ pub fn arn_matches_format(pattern: &str, format: &str) -> bool {
         if i == pattern.len() && j == format.len() {
             return true;
         }
-        let placeholder = match format.get(j) {
-            Some(FormatToken::Placeholder { last }) => Some(*last),
-            _ => None,
-        };
+        let placeholder = matches!(format.get(j), Some(FormatToken::Placeholder { .. }));
         // A placeholder that has taken a character may end here.
-        if placeholder.is_some() && taken {
+        if placeholder && taken {
             stack.push((i, j + 1, false));
         }
         let Some(token) = pattern.get(i) else {
@@ -94,17 +131,19 @@ pub fn arn_matches_format(pattern: &str, format: &str) -> bool {
                 // The star matches nothing more...
                 stack.push((i + 1, j, taken));
                 // ...or takes one more character from the format side.
-                match (format.get(j), placeholder) {
-                    (Some(FormatToken::Char(_)), _) => stack.push((i, j + 1, false)),
-                    (Some(FormatToken::Placeholder { .. }), _) => stack.push((i, j, true)),
-                    (None, _) => {}
+                match format.get(j) {
+                    Some(FormatToken::Char(_)) => stack.push((i, j + 1, false)),
+                    Some(FormatToken::Placeholder { .. }) => stack.push((i, j, true)),
+                    None => {}
                 }
             }
             PatternToken::AnyChar | PatternToken::Char(_) => {
                 let accepts = |c: Option<char>| match (format.get(j), c) {
                     (Some(FormatToken::Char(expected)), Some(c)) => *expected == c,
                     (Some(FormatToken::Char(_)), None) => true,
-                    (Some(FormatToken::Placeholder { last }), Some(c)) => *last || c != ':',
+                    (Some(FormatToken::Placeholder { last, slash }), Some(c)) => {
+                        (*last || c != ':') && (*slash || c != '/')
+                    }
                     (Some(FormatToken::Placeholder { .. }), None) => true,
                     (None, _) => false,
                 };
@@ -134,6 +173,23 @@ mod tests {
     const LOG_STREAM: &str = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}";
     const QUEUE: &str = "arn:${Partition}:sqs:${Region}:${Account}:${QueueName}";
     const FUNCTION: &str = "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}";
+
+    fn s3(pattern: &str, format: &str) -> bool {
+        let slashless = slashless_placeholders([BUCKET, OBJECT].into_iter());
+        arn_matches_format_of(pattern, format, &|name| slashless.iter().any(|n| n == name))
+    }
+
+    #[test]
+    fn a_bucket_name_is_one_path_segment() {
+        assert_eq!(
+            slashless_placeholders([BUCKET, OBJECT].into_iter()),
+            ["BucketName"]
+        );
+        assert!(s3("arn:aws:s3:::lake", BUCKET));
+        assert!(!s3("arn:aws:s3:::lake/*", BUCKET));
+        assert!(s3("arn:aws:s3:::lake/raw/*", OBJECT));
+        assert!(s3("arn:aws:s3:::*", BUCKET) && s3("arn:aws:s3:::*", OBJECT));
+    }
 
     #[test]
     fn buckets_and_objects_are_told_apart() {

@@ -5,8 +5,9 @@
 
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -117,4 +118,33 @@ pub fn service_role(namespace: &str, name: &str, spec: &str) -> ServiceRole {
         Content::ServiceRole(role) => *role,
         other => panic!("test manifest did not parse: {other:?}"),
     }
+}
+
+/// Run a command with `input` on its stdin and collect its output.
+pub fn run_with_input(command: &mut Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The rolesmith binary, with the caller's ROLESMITH_* settings removed from its environment.
+pub fn rolesmith_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rolesmith"));
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ROLESMITH_") {
+            command.env_remove(key);
+        }
+    }
+    command
 }
