@@ -44,13 +44,17 @@ fn start_moto() -> Moto {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    // Statics are never dropped, so the server cannot be stopped from here when the test
+    // process ends; a small shell watches this process and stops the server after it.
+    let script = "moto_server -H 127.0.0.1 -p \"$1\" & server=$!; trap 'kill $server' EXIT; \
+                  while kill -0 \"$2\" 2>/dev/null; do sleep 1; done";
+    let child = Command::new("sh")
+        .args(["-c", script, "moto", &port.to_string(), &std::process::id().to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("moto_server must be installed (pip install 'moto[server]'), or set AWS_ENDPOINT_URL_IAM");
+        .expect("sh runs moto_server (pip install 'moto[server]'), or set AWS_ENDPOINT_URL_IAM");
     let guard = ChildGuard(child);
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
