@@ -369,7 +369,7 @@ fn lint_command_emits_json_and_valid_sarif() {
         );
         assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
         let location = &result["locations"][0]["physicalLocation"];
-        assert_eq!(location["artifactLocation"]["uri"], "<stdin>");
+        assert_eq!(location["artifactLocation"]["uri"], "stdin");
         assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
         assert!(!result["message"]["text"].as_str().unwrap().is_empty());
     }
@@ -420,4 +420,46 @@ fn render_refuses_lint_errors_and_prints_warnings() {
         stderr.contains("warning RS203 spec.statements[1].actions[0]"),
         "{stderr}"
     );
+}
+
+/// The OASIS SARIF 2.1.0 schema, as shipped in the serde-sarif 0.8.0 crate (MIT).
+const SARIF_SCHEMA: &str = include_str!("fixtures/sarif-schema-2.1.0.json");
+
+/// Remove the schema's one malformed `pattern` (on `language`: an unbalanced bracket that
+/// draft-07 validators refuse to compile); it constrains a property rolesmith never writes.
+fn drop_broken_patterns(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if object
+                .get("pattern")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.contains("{2}]?"))
+            {
+                object.remove("pattern");
+            }
+            object.values_mut().for_each(drop_broken_patterns);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_broken_patterns),
+        _ => {}
+    }
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_schema() {
+    let mut schema: Value = serde_json::from_str(SARIF_SCHEMA).unwrap();
+    drop_broken_patterns(&mut schema);
+    let validator = jsonschema::draft7::new(&schema).expect("the SARIF schema compiles");
+
+    let (_, stdout, _) = rolesmith(&["lint", "-f", "-", "--format", "sarif"], MANIFEST);
+    let sarif: Value = serde_json::from_str(&stdout).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF schema violations: {errors:#?}");
+
+    // The validator does reject a broken log.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = json!("fatal");
+    assert!(!validator.is_valid(&broken));
 }

@@ -14,6 +14,22 @@ pub struct Located<'a> {
     pub subject: String,
 }
 
+/// Characters a relative URI reference carries as they are; everything else is escaped.
+const URI_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A file name as a SARIF artifact URI: a relative reference, escaped; stdin becomes `stdin`.
+pub fn artifact_uri(file: &str) -> String {
+    if file == "<stdin>" {
+        return "stdin".to_string();
+    }
+    percent_encoding::utf8_percent_encode(file, URI_ESCAPED).to_string()
+}
+
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -55,7 +71,7 @@ pub fn report(findings: &[Located], data_version: &str) -> Value {
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": located.uri},
+                        "artifactLocation": {"uri": artifact_uri(&located.uri)},
                         "region": {"startLine": located.line.max(1)}
                     },
                     "logicalLocations": [{
@@ -79,4 +95,16 @@ pub fn report(findings: &[Located], data_version: &str) -> Value {
             "results": results
         }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_become_relative_uri_references() {
+        assert_eq!(artifact_uri("deploy/app.yaml"), "deploy/app.yaml");
+        assert_eq!(artifact_uri("my roles/a#b.yaml"), "my%20roles/a%23b.yaml");
+        assert_eq!(artifact_uri("<stdin>"), "stdin");
+    }
 }

@@ -49,7 +49,13 @@ fn start_moto() -> Moto {
     let script = "moto_server -H 127.0.0.1 -p \"$1\" & server=$!; trap 'kill $server' EXIT; \
                   while kill -0 \"$2\" 2>/dev/null; do sleep 1; done";
     let child = Command::new("sh")
-        .args(["-c", script, "moto", &port.to_string(), &std::process::id().to_string()])
+        .args([
+            "-c",
+            script,
+            "moto",
+            &port.to_string(),
+            &std::process::id().to_string(),
+        ])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
