@@ -230,8 +230,12 @@ common_expectations() { # file
   expect_line "$f" '^            runAsUser: 65532$'
   expect_line "$f" '^              - ALL$'
   expect_line "$f" '^              type: RuntimeDefault$'
-  # No probe: there is no health endpoint to probe.
-  expect_no_line "$f" '(liveness|readiness|startup)Probe:'
+  # Probes on the controller's health endpoint.
+  expect_env "$f" ROLESMITH_HEALTH_ADDRESS "0.0.0.0:8080"
+  expect_line "$f" '^          livenessProbe:$'
+  expect_line "$f" '^              path: /healthz$'
+  expect_line "$f" '^          readinessProbe:$'
+  expect_line "$f" '^              path: /readyz$'
 }
 
 RBAC_TEMPLATES=(--show-only templates/clusterrole.yaml --show-only templates/clusterrolebinding.yaml)

@@ -839,3 +839,41 @@ async fn unbounded_roles_need_the_flag_and_are_announced() {
     );
     scenario.finish().await;
 }
+
+/// The status code of a plain HTTP GET on loopback, or None while nothing listens.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack; run hack/test.sh"]
+async fn the_health_endpoint_answers_the_probes() {
+    let mut scenario = Scenario::new("health").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    scenario.start_controller(&["--health-address", &address], &[]);
+    let deadline = Instant::now() + WAIT;
+    while http_status(port, "/readyz") != Some(200) {
+        assert!(
+            Instant::now() < deadline,
+            "the controller never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(http_status(port, "/healthz"), Some(200));
+    assert_eq!(http_status(port, "/nothing"), Some(404));
+    scenario.finish().await;
+}

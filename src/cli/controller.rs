@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use tracing::{error, info, warn};
 
 use super::SettingsArgs;
+use crate::controller::health::{self, Readiness};
 use crate::controller::{self, ControllerConfig};
 use crate::iam::Iam;
 
@@ -31,6 +32,11 @@ pub struct ControllerArgs {
     /// ServiceRoles reconciled at the same time.
     #[arg(long, env = "ROLESMITH_CONCURRENCY", default_value_t = 4)]
     concurrency: u16,
+
+    /// Address of the health endpoint (`/healthz`, `/readyz`) for probes, e.g. 0.0.0.0:8080;
+    /// none when unset.
+    #[arg(long, env = "ROLESMITH_HEALTH_ADDRESS")]
+    health_address: Option<std::net::SocketAddr>,
 
     /// Log line format.
     #[arg(long, env = "ROLESMITH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
@@ -98,7 +104,14 @@ async fn start(args: &ControllerArgs) -> anyhow::Result<()> {
              without a boundary and nothing caps what their statements grant"
         );
     }
+    let readiness = Readiness::default();
+    if let Some(address) = args.health_address {
+        health::serve(address, readiness.clone()).await?;
+    }
     let client = kube::Client::try_default().await?;
+    // Readiness means the API server answers, not only that a kubeconfig was found.
+    let version = client.apiserver_version().await?;
+    info!(kubernetes = %version.git_version, "connected to the Kubernetes API");
     info!(
         cluster = %settings.cluster_name,
         boundary = settings.permissions_boundary.as_deref().unwrap_or("none"),
@@ -113,5 +126,5 @@ async fn start(args: &ControllerArgs) -> anyhow::Result<()> {
         resync: Duration::from_secs(args.resync_seconds.max(1)),
         concurrency: args.concurrency.max(1),
     };
-    controller::run(config, client, iam).await
+    controller::run(config, client, iam, readiness).await
 }

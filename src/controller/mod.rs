@@ -2,6 +2,7 @@
 //! `rolesmith.dev/cleanup` finalizer, writing status by server-side apply and one event per
 //! transition.
 
+pub mod health;
 pub mod status;
 pub mod sync;
 
@@ -88,8 +89,13 @@ pub enum Error {
     Finalizer(#[source] Box<finalizer::Error<Error>>),
 }
 
-/// Run the controller until SIGTERM or Ctrl-C.
-pub async fn run(config: ControllerConfig, client: Client, iam: Iam) -> anyhow::Result<()> {
+/// Run the controller until SIGTERM or Ctrl-C; `readiness` is set once the watches start.
+pub async fn run(
+    config: ControllerConfig,
+    client: Client,
+    iam: Iam,
+    readiness: health::Readiness,
+) -> anyhow::Result<()> {
     let context = Arc::new(Context::new(
         client.clone(),
         iam,
@@ -123,6 +129,7 @@ pub async fn run(config: ControllerConfig, client: Client, iam: Iam) -> anyhow::
                 }
             })
     });
+    readiness.set_ready();
     futures::future::join_all(controllers).await;
     info!("controller stopped");
     Ok(())
