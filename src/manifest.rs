@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::{GROUP, ServiceRole};
-use crate::render::{Problem, Problems};
+use crate::render::Problems;
 
 /// `apiVersion` of ServiceRole manifests.
 pub const API_VERSION: &str = "rolesmith.dev/v1alpha1";
@@ -224,17 +224,18 @@ impl Document {
     }
 }
 
-/// Turn a list of problems into `Problem`s with a prefix, for callers that nest documents.
-pub fn problems_of(content: &Content) -> &[Problem] {
-    match content {
-        Content::Invalid { problems, .. } => &problems.problems,
-        _ => &[],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Problem;
+
+    /// The problems of a document that could not be read (none for the other kinds).
+    fn problems_of(content: &Content) -> &[Problem] {
+        match content {
+            Content::Invalid { problems, .. } => &problems.problems,
+            _ => &[],
+        }
+    }
 
     fn only(text: &str) -> Content {
         let mut documents = read_documents(text, "default");

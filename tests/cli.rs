@@ -89,11 +89,12 @@ fn render_reads_stdin_and_settings_from_the_environment() {
         )
         .env("ROLESMITH_ACCOUNT_ID", "210987654321")
         .env("ROLESMITH_PARTITION", "aws-us-gov")
-        .env("ROLESMITH_ROLE_PATH_PREFIX", "/platform/");
+        .env("ROLESMITH_ROLE_PATH_PREFIX", "/platform/")
+        .env("ROLESMITH_ROLE_NAME_PREFIX", "eu1-");
     let output = run_with_input(&mut command, manifest);
     assert!(output.status.success(), "{}", stderr(&output));
     let roles: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(roles[0]["roleName"], "default.web");
+    assert_eq!(roles[0]["roleName"], "eu1-default.web");
     assert_eq!(roles[0]["path"], "/platform/default/");
     assert_eq!(roles[0]["instanceProfile"], true);
     assert_eq!(

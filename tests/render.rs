@@ -528,6 +528,7 @@ fn boundary_templates_are_substituted_and_required() {
 #[test]
 fn settings_are_checked_with_the_flag_named() {
     let bad = Settings {
+        role_name_prefix: "bad prefix".into(),
         account_id: Some("12345".into()),
         partition: "amazon".into(),
         cluster_name: "bad#name".into(),
@@ -548,6 +549,7 @@ fn settings_are_checked_with_the_flag_named() {
             "--account-id",
             "--cluster-name",
             "--role-path-prefix",
+            "--role-name-prefix",
             "--permissions-boundary"
         ]
     );

@@ -70,6 +70,11 @@ pub struct SettingsArgs {
     )]
     pub role_path_prefix: String,
 
+    /// Prefix of default role names (explicit roleNames are kept as written); give each
+    /// cluster that shares an AWS account its own.
+    #[arg(long, env = "ROLESMITH_ROLE_NAME_PREFIX", default_value = "")]
+    pub role_name_prefix: String,
+
     /// Largest trust policy, in characters other than white space.
     #[arg(long, env = "ROLESMITH_MAX_TRUST_POLICY_SIZE", default_value_t = Limits::default().trust_policy_size)]
     pub max_trust_policy_size: usize,
@@ -92,6 +97,7 @@ impl SettingsArgs {
             permissions_boundary: self.permissions_boundary.clone(),
             allow_unbounded_roles: self.allow_unbounded_roles,
             role_path_prefix: self.role_path_prefix.clone(),
+            role_name_prefix: self.role_name_prefix.clone(),
             limits: Limits {
                 trust_policy_size: self.max_trust_policy_size,
                 inline_policy_size: self.max_inline_policy_size,

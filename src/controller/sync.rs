@@ -219,6 +219,7 @@ pub async fn cleanup_role(
         .or_else(|| role.spec.role_name.clone())
         .unwrap_or_else(|| {
             default_role_name(
+                &settings.role_name_prefix,
                 role.metadata.namespace.as_deref().unwrap_or_default(),
                 role.metadata.name.as_deref().unwrap_or_default(),
             )

@@ -69,6 +69,9 @@ pub struct Settings {
     pub allow_unbounded_roles: bool,
     /// Path prefix of every role; the namespace and a `/` follow it.
     pub role_path_prefix: String,
+    /// Prefix of default role names (not of explicit `roleName`s), so that clusters sharing
+    /// an account do not want the same names.
+    pub role_name_prefix: String,
     pub limits: Limits,
 }
 
@@ -81,6 +84,7 @@ impl Default for Settings {
             permissions_boundary: None,
             allow_unbounded_roles: false,
             role_path_prefix: "/rolesmith/".to_string(),
+            role_name_prefix: String::new(),
             limits: Limits::default(),
         }
     }
@@ -145,6 +149,15 @@ impl Settings {
         }
         if let Err(message) = validate_path(&self.role_path_prefix) {
             errors.push(format!("--role-path-prefix: {message}"));
+        }
+        if self.role_name_prefix.len() > 32
+            || (!self.role_name_prefix.is_empty()
+                && validate_role_name(&self.role_name_prefix).is_err())
+        {
+            errors.push(format!(
+                "--role-name-prefix: '{}' must be at most 32 letters, digits and +=,.@_-",
+                self.role_name_prefix
+            ));
         }
         match self.boundary_arn() {
             Err(message) => errors.push(format!("--permissions-boundary: {message}")),
@@ -278,7 +291,7 @@ pub fn render(role: &ServiceRole, settings: &Settings) -> Result<DesiredRole, Pr
             }
             explicit.clone()
         }
-        None => default_role_name(&namespace, &name),
+        None => default_role_name(&settings.role_name_prefix, &namespace, &name),
     };
     let path = role_path(&settings.role_path_prefix, &namespace);
     if let Err(message) = validate_path(&path) {

@@ -9,19 +9,20 @@ pub const MAX_ROLE_NAME: usize = 64;
 /// negligible for any realistic number of roles in one account.
 const HASH_DIGITS: usize = 10;
 
-/// The default role name of a ServiceRole: `NAMESPACE.NAME`.
+/// The default role name of a ServiceRole: `PREFIX` + `NAMESPACE.NAME`.
 ///
 /// A namespace cannot contain a dot, so the first dot always separates the two and distinct
-/// objects get distinct names. Names over 64 characters are cut and given a hash of the full
-/// `namespace/name`, which keeps them unique and stable.
-pub fn default_role_name(namespace: &str, name: &str) -> String {
-    let full = format!("{namespace}.{name}");
+/// objects get distinct names; the prefix (a setting, empty by default) keeps clusters that
+/// share an account apart. Names over 64 characters are cut and given a hash of the full name,
+/// which keeps them unique and stable.
+pub fn default_role_name(prefix: &str, namespace: &str, name: &str) -> String {
+    let full = format!("{prefix}{namespace}.{name}");
     if full.len() <= MAX_ROLE_NAME {
         return full;
     }
-    let digest = Sha256::digest(format!("{namespace}/{name}").as_bytes());
+    let digest = Sha256::digest(format!("{prefix}{namespace}/{name}").as_bytes());
     let hash: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    // Kubernetes names are ASCII, so cutting at a byte index is safe.
+    // Role names and Kubernetes names are ASCII, so cutting at a byte index is safe.
     let keep = MAX_ROLE_NAME - HASH_DIGITS - 1;
     let head = full[..keep].trim_end_matches(['.', '-']);
     format!("{head}-{}", &hash[..HASH_DIGITS])
@@ -76,25 +77,36 @@ mod tests {
 
     #[test]
     fn short_names_are_namespace_dot_name() {
-        assert_eq!(default_role_name("team-a", "reader"), "team-a.reader");
+        assert_eq!(default_role_name("", "team-a", "reader"), "team-a.reader");
+        assert_eq!(
+            default_role_name("eu1-", "team-a", "reader"),
+            "eu1-team-a.reader"
+        );
     }
 
     #[test]
     fn names_that_would_collide_when_joined_with_a_dash_stay_distinct() {
-        assert_ne!(default_role_name("a-b", "c"), default_role_name("a", "b-c"));
+        assert_ne!(
+            default_role_name("", "a-b", "c"),
+            default_role_name("", "a", "b-c")
+        );
     }
 
     #[test]
     fn long_names_are_cut_to_64_with_a_stable_hash() {
         let namespace = "analytics-platform-production";
         let name = "nightly-ingest-of-the-clickstream-events-into-the-lake";
-        let first = default_role_name(namespace, name);
+        let first = default_role_name("", namespace, name);
         assert_eq!(first.len(), 64);
-        assert_eq!(first, default_role_name(namespace, name));
+        assert_eq!(first, default_role_name("", namespace, name));
         assert!(validate_role_name(&first).is_ok());
-        let other = default_role_name(namespace, &format!("{name}-2"));
+        let other = default_role_name("", namespace, &format!("{name}-2"));
         assert_ne!(first, other);
         assert_eq!(first[..40], other[..40]);
+        let prefixed = default_role_name("cluster-eu-west-1-", namespace, name);
+        assert_eq!(prefixed.len(), 64);
+        assert!(prefixed.starts_with("cluster-eu-west-1-analytics"));
+        assert_ne!(prefixed, first);
     }
 
     #[test]
