@@ -237,34 +237,21 @@ impl<'a> Arn<'a> {
                 self.account
             )));
         }
-        if let Some((region, account, kind)) = shape(self) {
-            check_part(&text, &kind, "region", self.region, region, Part::Forbidden)?;
-            check_part(
-                &text,
-                &kind,
-                "account",
-                self.account,
-                account,
-                Part::Forbidden,
-            )?;
-        }
-        Ok(())
+        self.check_shape(Part::Forbidden)
     }
 
     /// A region and an account where the resource type has them. AWS-owned resources
     /// sometimes leave them out, so standalone policies get this only as a warning.
     pub fn validate_present_parts(&self) -> Result<(), ArnError> {
+        self.check_shape(Part::Required)
+    }
+
+    /// Apply the resource type's region and account rules of kind `only`.
+    fn check_shape(&self, only: Part) -> Result<(), ArnError> {
         let text = self.to_string();
         if let Some((region, account, kind)) = shape(self) {
-            check_part(&text, &kind, "region", self.region, region, Part::Required)?;
-            check_part(
-                &text,
-                &kind,
-                "account",
-                self.account,
-                account,
-                Part::Required,
-            )?;
+            check_part(&text, &kind, "region", self.region, region, only)?;
+            check_part(&text, &kind, "account", self.account, account, only)?;
         }
         Ok(())
     }
