@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::finalizer::{self, Event as Finalize, finalizer};
@@ -102,32 +103,37 @@ pub async fn run(
         config.settings,
         config.resync,
     ));
-    let apis: Vec<Api<ServiceRole>> = if config.namespaces.is_empty() {
-        vec![Api::all(client)]
+    // The watch is on untyped objects: one object that does not decode as a ServiceRole
+    // (stored under an older schema, say) fails its own reconcile, not the whole list.
+    let resource = ApiResource::erase::<ServiceRole>(&());
+    let apis: Vec<Api<DynamicObject>> = if config.namespaces.is_empty() {
+        vec![Api::all_with(client, &resource)]
     } else {
         config
             .namespaces
             .iter()
-            .map(|ns| Api::namespaced(client.clone(), ns))
+            .map(|ns| Api::namespaced_with(client.clone(), ns, &resource))
             .collect()
     };
     let controllers = apis.into_iter().map(|api| {
-        Controller::new(api, watcher::Config::default().any_semantic())
-            .with_config(
-                kube::runtime::controller::Config::default().concurrency(config.concurrency),
-            )
-            .shutdown_on_signal()
-            .run(reconcile, error_policy, context.clone())
-            .for_each(|result| async move {
-                // Reconcile errors are logged where they happen; what reaches here are watch
-                // problems, which the watcher retries on its own.
-                if let Err(error) = result {
-                    match error {
-                        kube::runtime::controller::Error::ReconcilerFailed(..) => {}
-                        other => warn!(error = %other, "watch"),
-                    }
+        Controller::new_with(
+            api,
+            watcher::Config::default().any_semantic(),
+            resource.clone(),
+        )
+        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
+        .shutdown_on_signal()
+        .run(reconcile, error_policy, context.clone())
+        .for_each(|result| async move {
+            // Reconcile errors are logged where they happen; what reaches here are watch
+            // problems, which the watcher retries on its own.
+            if let Err(error) = result {
+                match error {
+                    kube::runtime::controller::Error::ReconcilerFailed(..) => {}
+                    other => warn!(error = %other, "watch"),
                 }
-            })
+            }
+        })
     });
     readiness.set_ready();
     futures::future::join_all(controllers).await;
@@ -136,11 +142,15 @@ pub async fn run(
 }
 
 /// One reconcile of one object.
-pub async fn reconcile(role: Arc<ServiceRole>, context: Arc<Context>) -> Result<Action, Error> {
-    let namespace = role.namespace().unwrap_or_default();
-    let name = role.name_any();
+pub async fn reconcile(object: Arc<DynamicObject>, context: Arc<Context>) -> Result<Action, Error> {
+    let namespace = object.namespace().unwrap_or_default();
+    let name = object.name_any();
     let span = info_span!("reconcile", namespace = %namespace, name = %name);
     async move {
+        let role = match decode(&object) {
+            Ok(role) => Arc::new(role),
+            Err(problem) => return undecodable(&object, &problem, &context).await,
+        };
         let api: Api<ServiceRole> = Api::namespaced(context.client.clone(), &namespace);
         finalizer(&api, FINALIZER, role, |event| async {
             match event {
@@ -153,6 +163,89 @@ pub async fn reconcile(role: Arc<ServiceRole>, context: Arc<Context>) -> Result<
     }
     .instrument(span)
     .await
+}
+
+/// The typed ServiceRole of a watched object, or the field that stops it from being one.
+pub fn decode(object: &DynamicObject) -> Result<ServiceRole, String> {
+    let value = serde_json::to_value(object).map_err(|error| error.to_string())?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        format!("{path}: {}", error.inner())
+    })
+}
+
+/// An object that is not a readable ServiceRole: say so on it, and let it go if it is being
+/// deleted (without a readable spec its role cannot be judged, so it is left in IAM).
+async fn undecodable(
+    object: &DynamicObject,
+    problem: &str,
+    context: &Context,
+) -> Result<Action, Error> {
+    warn!(%problem, "object is not a readable ServiceRole");
+    let resource = ApiResource::erase::<ServiceRole>(&());
+    let namespace = object.namespace().unwrap_or_default();
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(context.client.clone(), &namespace, &resource);
+    let reference = object.object_ref(&resource);
+    let message = format!("the object cannot be read as a ServiceRole: {problem}");
+    if object.metadata.deletion_timestamp.is_some() {
+        let finalizers: Vec<&String> = object
+            .finalizers()
+            .iter()
+            .filter(|f| f.as_str() != FINALIZER)
+            .collect();
+        let patch = serde_json::json!({"metadata": {"finalizers": finalizers}});
+        api.patch(
+            &object.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
+        publish_to(
+            context,
+            &reference,
+            EventType::Warning,
+            "NotDeleted",
+            format!("{message}; its IAM role was left in place"),
+        )
+        .await;
+        return Ok(Action::await_change());
+    }
+    let current: Option<ServiceRoleStatus> = object
+        .data
+        .get("status")
+        .and_then(|status| serde_json::from_value(status.clone()).ok());
+    let outcome = Outcome::Stalled {
+        reason: "InvalidSpec".to_string(),
+        message: message.clone(),
+    };
+    let status = next_status(
+        current.as_ref(),
+        object.metadata.generation,
+        None,
+        &outcome,
+        Time(jiff::Timestamp::now()),
+    );
+    if current.as_ref() != Some(&status) {
+        if stall_changed(current.as_ref(), &status) {
+            publish_to(
+                context,
+                &reference,
+                EventType::Warning,
+                "InvalidSpec",
+                message,
+            )
+            .await;
+        }
+        let patch = serde_json::json!({"apiVersion": "rolesmith.dev/v1alpha1", "kind": "ServiceRole", "status": status});
+        api.patch_status(
+            &object.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    }
+    Ok(Action::await_change())
 }
 
 /// A fingerprint of what a stalled object could change to get unstuck: its spec (generation)
@@ -360,6 +453,16 @@ async fn publish(
     reason: &str,
     note: String,
 ) {
+    publish_to(context, &role.object_ref(&()), kind, reason, note).await;
+}
+
+async fn publish_to(
+    context: &Context,
+    reference: &ObjectReference,
+    kind: EventType,
+    reason: &str,
+    note: String,
+) {
     let event = Event {
         type_: kind,
         reason: reason.to_string(),
@@ -368,18 +471,14 @@ async fn publish(
         secondary: None,
     };
     // A lost event must not fail the reconcile; the status carries the outcome.
-    if let Err(error) = context
-        .recorder
-        .publish(&event, &role.object_ref(&()))
-        .await
-    {
+    if let Err(error) = context.recorder.publish(&event, reference).await {
         warn!(error = %error, reason, "could not publish event");
     }
 }
 
 /// Exponential backoff per object, 5 s doubling to 5 min, with ±25 % jitter so that objects
 /// failing together do not retry together.
-pub fn error_policy(role: Arc<ServiceRole>, error: &Error, context: Arc<Context>) -> Action {
+pub fn error_policy(role: Arc<DynamicObject>, error: &Error, context: Arc<Context>) -> Action {
     let uid = role.uid().unwrap_or_default();
     let attempts = {
         let mut failures = context.failures.lock().expect("failures lock");
@@ -413,6 +512,33 @@ pub fn backoff(attempts: u32, seed: &str) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn object(spec: serde_json::Value) -> DynamicObject {
+        DynamicObject::new("fn", &ApiResource::erase::<ServiceRole>(&()))
+            .within("apps")
+            .data(serde_json::json!({ "spec": spec }))
+    }
+
+    #[test]
+    fn watched_objects_decode_or_name_the_field_that_stops_them() {
+        let role = decode(&object(serde_json::json!({"service": "lambda"}))).unwrap();
+        assert_eq!(role.spec.service, "lambda");
+        assert_eq!(role.metadata.namespace.as_deref(), Some("apps"));
+
+        let problem = decode(&object(serde_json::json!({"service": 5}))).unwrap_err();
+        assert!(
+            problem.starts_with("spec.service: invalid type"),
+            "{problem}"
+        );
+        let problem = decode(&object(
+            serde_json::json!({"service": "ec2", "statements": [{"actions": "s3:GetObject"}]}),
+        ))
+        .unwrap_err();
+        assert!(
+            problem.starts_with("spec.statements[0].actions"),
+            "{problem}"
+        );
+    }
 
     #[test]
     fn backoff_grows_caps_and_jitters() {
