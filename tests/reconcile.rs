@@ -614,3 +614,29 @@ async fn lint_errors_stop_the_sync_and_warnings_do_not() {
     let codes: Vec<&str> = synced.warnings.iter().map(|w| w.code).collect();
     assert_eq!(codes, ["RS203"]);
 }
+
+#[tokio::test]
+async fn a_changed_path_prefix_is_reported_not_silently_ignored() {
+    let iam = iam().await;
+    let role = service_role(&unique("path"), "fn", "  service: lambda\n");
+    let first = sync_role(&role, &settings(), &iam).await.unwrap();
+    assert!(first.notices.is_empty());
+
+    let moved = Settings {
+        role_path_prefix: "/platform/".into(),
+        ..settings()
+    };
+    let before = iam.write_count();
+    let synced = sync_role(&role, &moved, &iam).await.unwrap();
+    assert_eq!(
+        iam.write_count(),
+        before,
+        "IAM cannot move a role; nothing is written"
+    );
+    assert_eq!(synced.notices.len(), 1);
+    assert!(
+        synced.notices[0].contains("/platform/"),
+        "{:?}",
+        synced.notices
+    );
+}

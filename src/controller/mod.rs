@@ -283,6 +283,7 @@ async fn apply(
                 .warnings
                 .iter()
                 .map(|warning| format!("{} {}: {}", warning.code, warning.field, warning.message))
+                .chain(synced.notices.iter().cloned())
                 .collect();
             // One event when the warnings change, not one per resync.
             if current.map(|s| &s.warnings) != Some(&status.warnings) && !status.warnings.is_empty()

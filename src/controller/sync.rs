@@ -25,6 +25,20 @@ pub struct Synced {
     pub created: bool,
     /// Lint warnings and suggestions: reported, not blocking.
     pub warnings: Vec<Finding>,
+    /// Differences rolesmith cannot or will not change, for the status.
+    pub notices: Vec<String>,
+}
+
+/// IAM cannot move a role to another path; a changed `--role-path-prefix` leaves existing roles
+/// where they are, and the status says so rather than hiding it.
+fn path_notice(observed: &ObservedRole, desired: &DesiredRole) -> Option<String> {
+    (observed.path != desired.path).then(|| {
+        format!(
+            "the role's path is {} but the settings give {}; IAM cannot move a role, so it keeps \
+             its path (delete and re-create the ServiceRole to move it)",
+            observed.path, desired.path
+        )
+    })
 }
 
 /// Why a sync failed, and whether waiting can help.
@@ -145,11 +159,13 @@ pub async fn sync_role(
             let plan = diff::plan(&desired, Some(&existing));
             apply_logged(iam, &desired, &plan).await?;
             let role = observe_after(iam, &desired).await?;
+            let notices = path_notice(&role, &desired).into_iter().collect();
             return Ok(Synced {
                 role,
                 plan,
                 created: false,
                 warnings,
+                notices,
             });
         }
         Err(error) => return Err(error),
@@ -159,11 +175,13 @@ pub async fn sync_role(
         Some(observed) if plan.is_empty() => observed,
         _ => observe_after(iam, &desired).await?,
     };
+    let notices = path_notice(&role, &desired).into_iter().collect();
     Ok(Synced {
         role,
         plan,
         created,
         warnings,
+        notices,
     })
 }
 
