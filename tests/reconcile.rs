@@ -490,6 +490,19 @@ async fn two_racing_creates_of_one_role_both_succeed_on_one_role() {
     );
     let first = first.unwrap();
     let second = second.unwrap();
+    // Both observed "no role" before either created it (each GetRole is sent before the
+    // other's CreateRole), so one CreateRole met EntityAlreadyExists and was recovered from.
+    let creates = iam
+        .writes()
+        .iter()
+        .filter(|op| **op == "CreateRole")
+        .count();
+    assert_eq!(
+        creates,
+        2,
+        "the race path was exercised: {:?}",
+        iam.writes()
+    );
     assert_eq!(first.role.role_id, second.role.role_id);
     assert_eq!(sync_writes(&iam, &role).await, Vec::<&str>::new());
 }

@@ -111,6 +111,20 @@ const fn preset(
 const SERVICE_ROLE: &str = "/service-role/";
 const ROOT: &str = "/";
 
+// Presets that several services offer unchanged.
+const LAMBDA_INVOKE: Preset = preset(
+    "lambda-invoke",
+    SERVICE_ROLE,
+    "AWSLambdaRole",
+    "invoke Lambda functions",
+);
+const XRAY_DAEMON: Preset = preset(
+    "xray",
+    ROOT,
+    "AWSXRayDaemonWriteAccess",
+    "send traces to AWS X-Ray",
+);
+
 /// All services rolesmith knows, sorted by name.
 ///
 /// Confused-deputy support is marked only where the service's AWS documentation shows
@@ -132,12 +146,7 @@ pub static SERVICES: &[Service] = &[
                 "AmazonAPIGatewayPushToCloudWatchLogs",
                 "push access and execution logs to CloudWatch Logs",
             ),
-            preset(
-                "lambda-invoke",
-                SERVICE_ROLE,
-                "AWSLambdaRole",
-                "invoke Lambda functions",
-            ),
+            LAMBDA_INVOKE,
         ],
         confused_deputy: ConfusedDeputy::NONE,
     },
@@ -218,12 +227,7 @@ pub static SERVICES: &[Service] = &[
                 "AmazonECSTaskExecutionRolePolicy",
                 "pull images from ECR and write container logs (the task execution role)",
             ),
-            preset(
-                "xray",
-                ROOT,
-                "AWSXRayDaemonWriteAccess",
-                "send traces to AWS X-Ray",
-            ),
+            XRAY_DAEMON,
             preset(
                 "cloudwatch-agent",
                 ROOT,
@@ -356,12 +360,7 @@ pub static SERVICES: &[Service] = &[
                 "AWSLambdaDynamoDBExecutionRole",
                 "read a DynamoDB stream event source and write logs",
             ),
-            preset(
-                "xray",
-                ROOT,
-                "AWSXRayDaemonWriteAccess",
-                "send traces to AWS X-Ray",
-            ),
+            XRAY_DAEMON,
         ],
         confused_deputy: ConfusedDeputy::NONE,
     },
@@ -414,12 +413,7 @@ pub static SERVICES: &[Service] = &[
         extra_trust_actions: &[],
         instance_profile: false,
         presets: &[
-            preset(
-                "lambda-invoke",
-                SERVICE_ROLE,
-                "AWSLambdaRole",
-                "invoke Lambda functions",
-            ),
+            LAMBDA_INVOKE,
             preset(
                 "ecs-run-task",
                 SERVICE_ROLE,
@@ -442,12 +436,7 @@ pub static SERVICES: &[Service] = &[
         extra_trust_actions: &[],
         instance_profile: false,
         presets: &[
-            preset(
-                "lambda-invoke",
-                SERVICE_ROLE,
-                "AWSLambdaRole",
-                "invoke Lambda functions",
-            ),
+            LAMBDA_INVOKE,
             preset(
                 "xray",
                 ROOT,
